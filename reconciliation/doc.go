@@ -1,0 +1,14 @@
+// Package reconciliation is the side of Coverbridge that compares what a
+// platform owed with what the insurer's bank received.
+//
+// Its subpackages are pure building blocks with no I/O of their own:
+//
+//   - rfref makes and checks ISO 11649 RF creditor references, the payment
+//     reference printed on every statement;
+//   - calendar computes due dates from a scheme's rule and a holiday
+//     calendar, rolling weekends and holidays to the next working day;
+//   - bankstatement reads ISO 20022 camt.053 and camt.054 files and CSV
+//     exports into one receipt model, rejecting malformed files whole;
+//   - interest computes late-payment interest and charges per scheme with
+//     exact integer arithmetic.
+package reconciliation
