@@ -130,6 +130,11 @@ func (m Money) appendDecimal(b []byte) []byte {
 	if exp < 0 {
 		exp = 0
 	}
+	return m.appendDecimalExp(b, exp)
+}
+
+// appendDecimalExp appends Amount scaled down by 10^exp as a decimal.
+func (m Money) appendDecimalExp(b []byte, exp int) []byte {
 	var mag uint64
 	if m.Amount < 0 {
 		b = append(b, '-')
