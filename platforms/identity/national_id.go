@@ -2,7 +2,9 @@ package identity
 
 import (
 	"slices"
+	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // maxRawLen bounds the input looked at. The longest number is 18 characters;
@@ -37,6 +39,8 @@ var schemes = map[string]scheme{
 	"SG": singapore,
 }
 
+var unsupportedCountry = "national IDs are supported only for the countries " + strings.Join(Countries(), ", ")
+
 // Countries returns the ISO 3166-1 alpha-2 codes of the supported countries,
 // sorted.
 func Countries() []string {
@@ -63,7 +67,7 @@ func Countries() []string {
 func Normalize(country, raw string) (string, error) {
 	s, ok := schemes[upperASCII(country)]
 	if !ok {
-		return "", invalid(CodeUnsupportedCountry, "national IDs are supported for BE, CL, CN, IN, KR, MY and SG only")
+		return "", invalid(CodeUnsupportedCountry, unsupportedCountry)
 	}
 	if len(raw) > maxRawLen {
 		return "", invalid(CodeBadLength, s.badLength)
@@ -87,9 +91,11 @@ func Validate(country, raw string) error {
 
 // canonical removes separators and folds raw to ASCII upper case. It reports
 // false when raw holds anything other than separators, ASCII letters and
-// digits (or their full-width forms).
+// digits (or their full-width forms); the string is then still returned,
+// with the other characters kept, for Mask.
 func canonical(raw string) (string, bool) {
 	buf := make([]byte, 0, len(raw))
+	ok := true
 	for _, r := range raw {
 		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII, as typed with CJK input methods
 			r -= 0xFEE0
@@ -101,10 +107,11 @@ func canonical(raw string) (string, bool) {
 			buf = append(buf, byte(r-'a'+'A'))
 		case isSeparator(r):
 		default:
-			return "", false
+			ok = false
+			buf = utf8.AppendRune(buf, r)
 		}
 	}
-	return string(buf), true
+	return string(buf), ok
 }
 
 // isSeparator reports whether r is dropped from a number: white space, any
