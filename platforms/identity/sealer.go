@@ -46,7 +46,8 @@ type SealerConfig struct {
 //	key id (1 byte) || "national_id:" || worker key
 //
 // so a value opens only with the worker key it was sealed for, and the key id
-// cannot be altered.
+// cannot be altered. Nonces are random, so a key must seal fewer than 2^32
+// values; rotate it well before.
 type Sealer struct {
 	current byte
 	aeads   map[byte]cipher.AEAD
