@@ -10,7 +10,8 @@ import (
 // Mask returns id for display to staff. Separators are removed and letters
 // upper-cased, as by Normalize; then every character but the last few is
 // replaced by "*". Numbers of 12 or more characters show 4, of 9 to 11 show 3,
-// of 6 to 8 show 2; anything shorter is masked entirely. Mask accepts any string, valid or not.
+// of 6 to 8 show 2; anything shorter is masked entirely. Mask accepts any
+// string, valid or not.
 //
 //	Mask("360426199101010071") == "**************0071"
 //	Mask("S1234567D")          == "******67D"
