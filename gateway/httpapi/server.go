@@ -7,7 +7,6 @@ package httpapi
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -245,14 +244,4 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if err := c.JSON(status, body); err != nil {
 		s.log.Error("write error response", "err", err)
 	}
-}
-
-// decodeJSON reads a JSON body into v strictly; the error names the field.
-func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	return nil
 }

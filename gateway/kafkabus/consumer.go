@@ -223,4 +223,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
-

@@ -5,14 +5,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/coverbridge/coverbridge/gateway"
 )
 
 // DB is a pool of connections to one Coverbridge database.
@@ -57,16 +53,4 @@ func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
 // inTx runs fn in one transaction, committing when fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.Pool, fn)
-}
-
-// constraintError translates a violation of a named constraint into a domain
-// error; other errors are returned unchanged.
-func constraintError(err error, messages map[string]*gateway.Error) error {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		if e, ok := messages[pe.ConstraintName]; ok {
-			return e
-		}
-	}
-	return err
 }

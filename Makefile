@@ -1,0 +1,37 @@
+# Coverbridge: run "make" for the list of targets.
+
+GO      ?= go
+BIN     := bin/coverbridge
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+PKGS    := ./...
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/coverbridge
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/coverbridge
+
+.PHONY: run
+run: build ## run the whole gateway on embedded PostgreSQL and Kafka (coverbridge dev)
+	./$(BIN) dev
+
+.PHONY: test
+test: ## run every test, integration included, with the race detector
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+.PHONY: lint
+lint: ## go vet and staticcheck
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+.PHONY: bench
+bench: ## run the benchmarks and print their figures
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m $(PKGS)
+
+.PHONY: clean
+clean: ## remove build output and the dev data folder
+	rm -rf bin .coverbridge

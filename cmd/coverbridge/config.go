@@ -1,0 +1,145 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of the server commands. Each has a flag and an
+// environment variable; the flag wins.
+type config struct {
+	DatabaseURL   string
+	KafkaBrokers  []string
+	Addr          string
+	DataDir       string
+	Roles         []string
+	Partitions    int
+	BatchSize     int
+	BatchWait     time.Duration
+	ConsumerGroup string
+	DBMaxConns    int
+	LogLevel      string
+	LogFormat     string
+}
+
+// setting documents one configuration value.
+type setting struct {
+	flag, env, def, help string
+}
+
+var settings = []setting{
+	{"database-url", "DATABASE_URL", "", "PostgreSQL URL; dev starts a local cluster when empty"},
+	{"kafka-brokers", "KAFKA_BROKERS", "", "comma-separated Kafka brokers; dev starts an embedded broker when empty"},
+	{"addr", "COVERBRIDGE_ADDR", "127.0.0.1:8080", "HTTP listen address"},
+	{"data-dir", "COVERBRIDGE_DATA_DIR", "./.coverbridge", "dev: folder for the local PostgreSQL cluster, kept between runs"},
+	{"roles", "COVERBRIDGE_ROLES", "api,engine,scheduler", "serve: roles this process runs"},
+	{"partitions", "COVERBRIDGE_PARTITIONS", "6", "partitions of topics created at start"},
+	{"batch-size", "COVERBRIDGE_BATCH_SIZE", "2000", "engine: most events per batch transaction"},
+	{"batch-wait", "COVERBRIDGE_BATCH_WAIT", "50ms", "engine: longest wait to fill a batch"},
+	{"consumer-group", "COVERBRIDGE_CONSUMER_GROUP", "coverbridge-engine", "engine: Kafka consumer group id"},
+	{"db-max-conns", "COVERBRIDGE_DB_MAX_CONNS", "8", "PostgreSQL pool size"},
+	{"log-level", "COVERBRIDGE_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "COVERBRIDGE_LOG_FORMAT", "text", "text or json"},
+}
+
+// parseConfig reads flags (args) over environment over defaults.
+func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vals := map[string]*string{}
+	for _, s := range settings {
+		def := s.def
+		if v, ok := os.LookupEnv(s.env); ok {
+			def = v
+		}
+		vals[s.flag] = fs.String(s.flag, def, fmt.Sprintf("%s (env %s)", s.help, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return config{}, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	get := func(f string) string { return strings.TrimSpace(*vals[f]) }
+	cfg := config{
+		DatabaseURL:   get("database-url"),
+		KafkaBrokers:  splitList(get("kafka-brokers")),
+		Addr:          get("addr"),
+		DataDir:       get("data-dir"),
+		Roles:         splitList(get("roles")),
+		ConsumerGroup: get("consumer-group"),
+		LogLevel:      get("log-level"),
+		LogFormat:     get("log-format"),
+	}
+	var err error
+	ints := []struct {
+		flag string
+		dst  *int
+	}{{"partitions", &cfg.Partitions}, {"batch-size", &cfg.BatchSize}, {"db-max-conns", &cfg.DBMaxConns}}
+	for _, i := range ints {
+		if *i.dst, err = strconv.Atoi(get(i.flag)); err != nil || *i.dst <= 0 {
+			return config{}, usageError{fmt.Sprintf("--%s must be a positive integer, got %q", i.flag, get(i.flag))}
+		}
+	}
+	if cfg.BatchWait, err = time.ParseDuration(get("batch-wait")); err != nil || cfg.BatchWait <= 0 {
+		return config{}, usageError{fmt.Sprintf("--batch-wait must be a positive duration such as 50ms, got %q", get("batch-wait"))}
+	}
+	for _, r := range cfg.Roles {
+		switch r {
+		case roleAPI, roleEngine, roleScheduler:
+		default:
+			return config{}, usageError{fmt.Sprintf("unknown role %q: roles are api, engine and scheduler", r)}
+		}
+	}
+	switch cfg.LogFormat {
+	case "text", "json":
+	default:
+		return config{}, usageError{fmt.Sprintf("--log-format must be text or json, got %q", cfg.LogFormat)}
+	}
+	return cfg, nil
+}
+
+// Roles a serving process can take.
+const (
+	roleAPI       = "api"
+	roleEngine    = "engine"
+	roleScheduler = "scheduler"
+)
+
+func (c config) has(role string) bool {
+	for _, r := range c.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// newLogger returns the process logger.
+func newLogger(c config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level must be debug, info, warn or error, got %q", c.LogLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/coverbridge/coverbridge/gateway/engine"
+	"github.com/coverbridge/coverbridge/gateway/httpapi"
+	"github.com/coverbridge/coverbridge/gateway/kafkabus"
+	"github.com/coverbridge/coverbridge/gateway/postgres"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return usageError{"serve needs DATABASE_URL (or --database-url); use \"coverbridge dev\" for a local setup"}
+	}
+	if len(cfg.KafkaBrokers) == 0 {
+		return usageError{"serve needs KAFKA_BROKERS (or --kafka-brokers); use \"coverbridge dev\" for a local setup"}
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, log, nil)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", args, stderr)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return usageError{"migrate needs DATABASE_URL (or --database-url)"}
+	}
+	db, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migrations; schema version %d\n", len(applied), v)
+	return nil
+}
+
+// serve runs the configured roles until ctx ends or one of them fails. When
+// the API role runs, listening is called with its bound address once it
+// accepts connections.
+func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(addr string)) error {
+	db, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, MaxConns: int32(cfg.DBMaxConns)})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", "applied", applied)
+	}
+	topics := []kafkabus.TopicSpec{
+		{Name: kafkabus.TopicEarnings, Partitions: cfg.Partitions},
+		{Name: kafkabus.TopicEarningsDLQ, Partitions: cfg.Partitions},
+		{Name: kafkabus.TopicDeductions, Partitions: cfg.Partitions},
+	}
+	if err := kafkabus.EnsureTopics(ctx, cfg.KafkaBrokers, topics); err != nil {
+		return err
+	}
+	producer := kafkabus.NewProducer(kafkabus.ProducerConfig{Brokers: cfg.KafkaBrokers})
+	defer producer.Close()
+
+	g, gctx := errgroup.WithContext(ctx)
+	if cfg.has(roleAPI) {
+		api := httpapi.New(httpapi.Config{
+			Addr:      cfg.Addr,
+			Publisher: producer,
+			Earnings:  db,
+			Logger:    log,
+			Ready: []httpapi.Check{
+				{Name: "postgres", Ping: db.Ping},
+				{Name: "kafka", Ping: func(ctx context.Context) error { return kafkabus.Ping(ctx, cfg.KafkaBrokers) }},
+			},
+		})
+		if err := api.Listen(); err != nil {
+			return err
+		}
+		log.Info("api listening", "addr", api.Addr())
+		if listening != nil {
+			listening(api.Addr())
+		}
+		g.Go(func() error { return api.Run(gctx) })
+	}
+	if cfg.has(roleEngine) {
+		consumer := kafkabus.NewConsumer(kafkabus.ConsumerConfig{
+			Brokers:   cfg.KafkaBrokers,
+			Group:     cfg.ConsumerGroup,
+			Topic:     kafkabus.TopicEarnings,
+			BatchSize: cfg.BatchSize,
+			BatchWait: cfg.BatchWait,
+			Logger:    log,
+		}, engine.New(engine.Config{Store: db, Logger: log}))
+		log.Info("engine consuming", "topic", kafkabus.TopicEarnings, "group", cfg.ConsumerGroup)
+		g.Go(func() error { return consumer.Run(gctx) })
+	}
+	if cfg.has(roleScheduler) {
+		log.Info("scheduler: no scheduled jobs are configured")
+	}
+	err = g.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
