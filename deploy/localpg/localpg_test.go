@@ -343,3 +343,41 @@ func runParent(dir string) {
 	fmt.Printf("server %s\n", strings.SplitN(string(b), "\n", 2)[0])
 	select {} // until killed
 }
+
+func TestTemplate(t *testing.T) {
+	t.Parallel()
+	tmpl := dataDir(t)
+	began := time.Now()
+	if err := localpg.Init(context.Background(), localpg.Config{DataDir: tmpl, Fast: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Init: %s", time.Since(began))
+	if _, err := os.Stat(filepath.Join(tmpl, "postmaster.pid")); err == nil {
+		t.Fatal("Init left a server running")
+	}
+	var clusters []*localpg.Cluster
+	for range 2 {
+		began := time.Now()
+		c := start(t, localpg.Config{DataDir: dataDir(t), Template: tmpl, Attached: true})
+		t.Logf("start from template: %s", time.Since(began))
+		clusters = append(clusters, c)
+	}
+	conn := connect(t, clusters[0].URL("postgres"))
+	exec1(t, conn, "CREATE TABLE note (body text NOT NULL)")
+	conn2 := connect(t, clusters[1].URL("postgres"))
+	if n := scalar(t, conn2, "SELECT count(*) FROM pg_tables WHERE tablename = 'note'"); n != 0 {
+		t.Fatal("clusters copied from one template share data")
+	}
+	if st, err := os.Stat(clusters[1].DataDir()); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir mode = %v, %v; want 0700", st.Mode().Perm(), err)
+	}
+}
+
+func scalar(t *testing.T, conn *pgx.Conn, sql string) int {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -4,11 +4,14 @@
 // The server is chosen once per test binary, on first use:
 //
 //  1. DATABASE_URL, when set: databases are created on that server (its user must
-//     be allowed to CREATE DATABASE) and dropped when their test ends.
+//     be allowed to CREATE DATABASE).
 //  2. A PostgreSQL container started with testcontainers-go, when
 //     COVERBRIDGE_TESTCONTAINERS=1 and a Docker engine answers.
 //  3. A throwaway cluster created with the PostgreSQL server binaries of this machine
-//     (package localpg, in a temporary directory, durability traded for speed).
+//     (package localpg, durability traded for speed), in a temporary directory on
+//     /dev/shm when it has 1 GiB free and TMPDIR is unset, else in os.TempDir. It is
+//     copied from a template data directory that the first test binary makes with
+//     initdb and leaves there (coverbridge-pgtemplate-uid<N>) for the next ones.
 //  4. Otherwise the test fails, saying what to install.
 //
 // Use it from TestMain so that the server is stopped and its directory removed when
@@ -79,7 +82,8 @@ func Main(m *testing.M, teardown ...func()) {
 
 // New creates an empty database for t on the shared server and returns its URL.
 // Databases of different tests are isolated from each other; tests using New can run
-// in parallel.
+// in parallel. The database is dropped when t ends (connections still open are cut),
+// unless t failed: then it is kept for inspection until the server goes away.
 func New(t testing.TB) string {
 	t.Helper()
 	srv, err := shared()
@@ -92,15 +96,17 @@ func New(t testing.TB) string {
 	if err := srv.exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatalf("pgtest: create database %s on %s: %v", name, srv.kind, err)
 	}
-	if srv.dropAfter {
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if err := srv.exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-				t.Logf("pgtest: drop database %s: %v", name, err)
-			}
-		})
-	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pgtest: database %s kept for inspection", srv.url(name))
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := srv.exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Logf("pgtest: drop database %s: %v", name, err)
+		}
+	})
 	return srv.url(name)
 }
 
@@ -117,10 +123,11 @@ func Cluster(t testing.TB) *localpg.Cluster {
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	dir = filepath.Join(dir, "cluster-"+strconv.FormatInt(seq.Add(1), 10))
+	root := dir
+	dir = filepath.Join(root, "cluster-"+strconv.FormatInt(seq.Add(1), 10))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := startLocal(ctx, dir)
+	c, err := startLocal(ctx, root, dir)
 	if errors.Is(err, localpg.ErrNoBinaries) && (os.Getenv("DATABASE_URL") != "" || containersWanted()) {
 		t.Skipf("pgtest: this test starts and stops its own PostgreSQL cluster and needs the server binaries: %v", err)
 	}
@@ -208,10 +215,9 @@ func shared() (*server, error) {
 
 // server is where test databases are created.
 type server struct {
-	kind      string   // for messages
-	admin     *url.URL // connection for CREATE DATABASE
-	dropAfter bool     // drop each database when its test ends
-	stop      func() error
+	kind  string   // for messages
+	admin *url.URL // connection for CREATE DATABASE
+	stop  func() error
 }
 
 func (s *server) url(db string) string {
@@ -242,7 +248,7 @@ func startServer() (*server, error) {
 		if strings.Trim(u.Path, "/") == "" {
 			u.Path = "/postgres"
 		}
-		return &server{kind: "DATABASE_URL server " + u.Host, admin: u, dropAfter: true}, nil
+		return &server{kind: "DATABASE_URL server " + u.Host, admin: u}, nil
 	}
 	if containersWanted() {
 		if err := dockerAnswers(ctx); err != nil {
@@ -255,7 +261,7 @@ func startServer() (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := startLocal(ctx, filepath.Join(root, "shared"))
+	c, err := startLocal(ctx, root, filepath.Join(root, "shared"))
 	if err != nil {
 		if errors.Is(err, localpg.ErrNoBinaries) {
 			return nil, fmt.Errorf("no PostgreSQL for the tests: install PostgreSQL server binaries "+
@@ -266,87 +272,6 @@ func startServer() (*server, error) {
 	}
 	u, _ := url.Parse(c.URL("postgres"))
 	return &server{kind: "local PostgreSQL " + u.Host, admin: u, stop: c.Stop}, nil
-}
-
-func startLocal(ctx context.Context, dir string) (*localpg.Cluster, error) {
-	return localpg.Start(ctx, localpg.Config{DataDir: dir, Fast: true, Attached: true, Logf: logf})
-}
-
-// rootDir returns this binary's temporary directory, creating it on first use.
-func rootDir() (string, error) {
-	state.Lock()
-	defer state.Unlock()
-	if state.closed {
-		return "", errClosed
-	}
-	return rootDirLocked()
-}
-
-// rootDirPrefix starts the name of every binary's temporary directory; the process id
-// follows, so that directories of dead binaries can be found and removed.
-const rootDirPrefix = "coverbridge-pgtest-"
-
-func rootDirLocked() (string, error) {
-	if state.root != "" {
-		return state.root, nil
-	}
-	base := os.TempDir()
-	sweep(base)
-	dir, err := os.MkdirTemp(base, rootDirPrefix+strconv.Itoa(os.Getpid())+"-*")
-	if err != nil {
-		return "", err
-	}
-	// The server's account must be able to enter it when the tests run as root.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", err
-	}
-	state.root = dir
-	return dir, nil
-}
-
-// sweep removes the temporary directories of test binaries that died without
-// cleaning up.
-func sweep(base string) {
-	dirs, _ := filepath.Glob(filepath.Join(base, rootDirPrefix+"*"))
-	for _, d := range dirs {
-		rest := strings.TrimPrefix(filepath.Base(d), rootDirPrefix)
-		pid, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, '-'), 0)])
-		if err != nil || processAlive(pid) || serverInside(d) {
-			continue
-		}
-		if err := os.RemoveAll(d); err == nil {
-			logf("pgtest: removed %s, left by an earlier test run", d)
-		}
-	}
-}
-
-// serverInside reports whether a PostgreSQL server still runs on a data directory
-// directly inside dir.
-func serverInside(dir string) bool {
-	pidFiles, _ := filepath.Glob(filepath.Join(dir, "*", "postmaster.pid"))
-	for _, f := range pidFiles {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		if pid, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0]); err == nil && processAlive(pid) {
-			return true
-		}
-	}
-	return false
-}
-
-// processAlive reports whether pid is a running process, not a zombie.
-func processAlive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	i := strings.LastIndexByte(string(st), ')')
-	return i < 0 || i+2 >= len(st) || st[i+2] != 'Z'
 }
 
 // databaseName derives a unique, valid database name from a test name.
