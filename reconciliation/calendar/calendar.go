@@ -64,8 +64,16 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
-// String returns the date as YYYY-MM-DD.
-func (d Date) String() string { return d.time().Format(time.DateOnly) }
+// String returns the date as YYYY-MM-DD, or "" for the zero Date.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.time().Format(time.DateOnly)
+}
+
+// IsZero reports whether d is the zero Date, meaning "no date".
+func (d Date) IsZero() bool { return d == Date{} }
 
 // AddDays returns the date n days after d (before, if n is negative).
 func (d Date) AddDays(n int) Date { return D(d.Year, d.Month, d.Day+n) }
