@@ -150,10 +150,6 @@ func (v *PlanVersion) Close(s PeriodState, in CloseInput) (Settlement, error) {
 	case RuleTurnoverLevy:
 		return st, nil
 	}
-	if dw, dp := wantW-netW, wantP-netP; dw != 0 || dp != 0 {
-		st.Adjustments = append(st.Adjustments, v.adjustment(kind, dw, dp))
-		netW, netP = wantW, wantP
-	}
 
 	// The month-end check against the plan the worker selected.
 	if r.targets != nil && in.SelectedPlan != "" {
@@ -163,16 +159,22 @@ func (v *PlanVersion) Close(s PeriodState, in CloseInput) (Settlement, error) {
 		}
 		exp := Money{Amount: target, Currency: v.Currency}
 		switch {
-		case netW < target:
-			st.Notices = append(st.Notices, Notice{Kind: NoticeShortfall, Amount: Money{Amount: target - netW, Currency: v.Currency},
-				Expected: exp, Withheld: Money{Amount: netW, Currency: v.Currency}})
-		case netW > target && r.refundExcess:
-			st.Adjustments = append(st.Adjustments, v.adjustment(AdjustRefundExcess, target-netW, 0))
-			netW = target
-		case netW > target:
-			st.Notices = append(st.Notices, Notice{Kind: NoticeExcess, Amount: Money{Amount: netW - target, Currency: v.Currency},
-				Expected: exp, Withheld: Money{Amount: netW, Currency: v.Currency}})
+		case wantW < target:
+			st.Notices = append(st.Notices, Notice{Kind: NoticeShortfall, Amount: Money{Amount: target - wantW, Currency: v.Currency},
+				Expected: exp, Withheld: Money{Amount: wantW, Currency: v.Currency}})
+		case wantW > target && r.refundExcess:
+			wantW, kind = target, AdjustRefundExcess
+		case wantW > target:
+			st.Notices = append(st.Notices, Notice{Kind: NoticeExcess, Amount: Money{Amount: wantW - target, Currency: v.Currency},
+				Expected: exp, Withheld: Money{Amount: wantW, Currency: v.Currency}})
 		}
+	}
+
+	// One adjustment brings what was paid to what is due; closing again
+	// after it finds nothing left to do.
+	if dw, dp := wantW-netW, wantP-netP; dw != 0 || dp != 0 {
+		st.Adjustments = append(st.Adjustments, v.adjustment(kind, dw, dp))
+		netW, netP = wantW, wantP
 	}
 	st.State.SettledWorker = netW - s.Worker
 	st.State.SettledPlatform = netP - s.Platform
