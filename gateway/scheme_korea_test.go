@@ -33,8 +33,8 @@ func TestSchemeKoreaEmploymentInsurance(t *testing.T) {
 			{platform: "B", met: notMet, in: CloseInput{Combine: true, CombinedBase: Money{700_000, "KRW"}}, adj: []exAdj{{AdjustRefundProvisional, "-3200", "-3200"}}},
 		}},
 		{name: "the month is rounded once: fractions carry to the next event", events: []exEvent{
-			{at: "2026-10-05 12:00", gross: "12345", w: "98", p: "98"},  // 98.76
-			{at: "2026-10-06 12:00", gross: "12345", w: "99", p: "99"},  // 197.52 in total
+			{at: "2026-10-05 12:00", gross: "12345", w: "98", p: "98"}, // 98.76
+			{at: "2026-10-06 12:00", gross: "12345", w: "99", p: "99"}, // 197.52 in total
 			{at: "2026-10-07 12:00", gross: "800000", w: "6400", p: "6400", not: FlagProvisional},
 		}, closes: []exClose{{met: met}}},
 		{name: "expenses are not remuneration", events: []exEvent{
