@@ -17,8 +17,9 @@ import (
 const devDatabase = "coverbridge"
 
 // runDev runs every role in one process. Without DATABASE_URL it starts a
-// local PostgreSQL cluster in the data folder (kept between runs); without
-// KAFKA_BROKERS an embedded Kafka-protocol broker (in memory).
+// local PostgreSQL cluster in the data folder; without KAFKA_BROKERS an
+// embedded Kafka-protocol broker that keeps its topics in the same folder.
+// Both are kept between runs, so an accepted event survives a restart.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig("dev", args, stderr)
 	if err != nil {
@@ -53,7 +54,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.DatabaseURL = cluster.URL(devDatabase)
 	}
 	if len(cfg.KafkaBrokers) == 0 {
-		broker, err := localkafka.Start(localkafka.Config{Partitions: cfg.Partitions, Logf: logf})
+		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "kafka"))
+		if err != nil {
+			return err
+		}
+		broker, err := localkafka.Start(localkafka.Config{Partitions: cfg.Partitions, DataDir: dir, Logf: logf})
 		if err != nil {
 			return fmt.Errorf("start embedded Kafka broker: %w", err)
 		}
