@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,32 @@ import (
 
 	"github.com/coverbridge/coverbridge/deploy/localpg"
 )
+
+// template is a data directory made once by TestMain, copied by tests that do not
+// exercise initdb.
+var template string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if os.Getenv("LOCALPG_PARENT_DATA_DIR") == "" && !testing.Short() {
+		dir, err := os.MkdirTemp("", "localpg-template-*")
+		if err == nil {
+			err = os.Chmod(dir, 0o755)
+		}
+		if err == nil {
+			template = filepath.Join(dir, "data")
+			err = localpg.Init(context.Background(), localpg.Config{DataDir: template, Fast: true})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "localpg template:", err)
+			os.Exit(1)
+		}
+		code := m.Run()
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
 
 // dataDir returns a data directory path inside a fresh temporary directory that the
 // server's account can traverse.
@@ -167,7 +194,7 @@ func TestRestartKeepsCommittedData(t *testing.T) {
 	for _, attached := range []bool{false, true} {
 		t.Run(fmt.Sprintf("attached=%v", attached), func(t *testing.T) {
 			t.Parallel()
-			c := start(t, localpg.Config{DataDir: dataDir(t), Attached: attached})
+			c := start(t, localpg.Config{DataDir: dataDir(t), Template: template, Attached: attached})
 			conn := connect(t, c.URL("postgres"))
 			exec1(t, conn, "CREATE TABLE note (body text NOT NULL)")
 			for i := range 100 {
@@ -196,7 +223,7 @@ func TestRestartKeepsCommittedData(t *testing.T) {
 func TestStalePIDFile(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
-	c := start(t, localpg.Config{DataDir: dir})
+	c := start(t, localpg.Config{DataDir: dir, Template: template})
 	conn := connect(t, c.URL("postgres"))
 	exec1(t, conn, "CREATE TABLE note (body text NOT NULL)")
 	exec1(t, conn, "INSERT INTO note VALUES ('before the kill')")
@@ -258,7 +285,7 @@ func serverProcesses(t *testing.T, dir string) []int {
 func TestServerLeftRunningIsTakenOver(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
-	c := start(t, localpg.Config{DataDir: dir})
+	c := start(t, localpg.Config{DataDir: dir, Template: template})
 	old := postmasterPID(t, dir)
 	// A second Start on the same data directory, as after the owning process was
 	// killed without stopping its detached server.
@@ -308,7 +335,7 @@ func TestAttachedServerDiesWithParent(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAttachedServerDiesWithParent$")
-	cmd.Env = append(os.Environ(), "LOCALPG_PARENT_DATA_DIR="+dir)
+	cmd.Env = append(os.Environ(), "LOCALPG_PARENT_DATA_DIR="+dir, "LOCALPG_TEMPLATE="+template)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -334,7 +361,8 @@ func TestAttachedServerDiesWithParent(t *testing.T) {
 }
 
 func runParent(dir string) {
-	c, err := localpg.Start(context.Background(), localpg.Config{DataDir: dir, Fast: true, Attached: true})
+	c, err := localpg.Start(context.Background(), localpg.Config{DataDir: dir, Fast: true, Attached: true,
+		Template: os.Getenv("LOCALPG_TEMPLATE")})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
