@@ -42,7 +42,7 @@ func roomy(dir string, n uint64) bool {
 
 func startLocal(ctx context.Context, root, dir string) (*localpg.Cluster, error) {
 	cfg := localpg.Config{DataDir: dir, Fast: true, Attached: true, Logf: logf}
-	tmpl, cached, err := template(ctx, root)
+	tmpl, cached, err := template(ctx, root, true)
 	if err != nil {
 		return nil, err
 	}
@@ -51,30 +51,42 @@ func startLocal(ctx context.Context, root, dir string) (*localpg.Cluster, error)
 	if err == nil || !cached {
 		return c, err
 	}
-	logf("pgtest: cluster from template %s failed (%v); rebuilding the template", tmpl, err)
-	templateMu.Lock()
-	_ = os.RemoveAll(tmpl)
-	templateMu.Unlock()
+	// Try again with a template of this binary's own, and drop the shared one if it
+	// is of another PostgreSQL major version. Other binaries may be copying it, so it
+	// is left alone when it might be fine.
+	logf("pgtest: cluster from template %s failed (%v); making a new template", tmpl, err)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	if tmpl, _, err = template(ctx, root); err != nil {
+	own, _, err := template(ctx, root, false)
+	if err != nil {
 		return nil, err
 	}
-	cfg.Template = tmpl
+	if !sameVersion(tmpl, own) {
+		logf("pgtest: removing template %s of another PostgreSQL version", tmpl)
+		_ = os.RemoveAll(filepath.Dir(tmpl))
+	}
+	cfg.Template = own
 	return localpg.Start(ctx, cfg)
+}
+
+func sameVersion(a, b string) bool {
+	va, errA := os.ReadFile(filepath.Join(a, "PG_VERSION"))
+	vb, errB := os.ReadFile(filepath.Join(b, "PG_VERSION"))
+	return errA == nil && errB == nil && string(va) == string(vb)
 }
 
 var templateMu sync.Mutex
 
 // template returns a data directory made by initdb and never started, and whether it
-// is the cached one shared with other test binaries (rather than this binary's own).
-func template(ctx context.Context, root string) (dir string, cached bool, err error) {
+// is the one shared with other test binaries (rather than this binary's own). With
+// share false it returns this binary's own.
+func template(ctx context.Context, root string, share bool) (dir string, shared bool, err error) {
 	templateMu.Lock()
 	defer templateMu.Unlock()
 	// Per user: the template's files belong to the account that runs the server.
 	cache := filepath.Join(filepath.Dir(root), "coverbridge-pgtemplate-uid"+strconv.Itoa(os.Geteuid()))
-	if _, err := os.Stat(filepath.Join(cache, "data", "PG_VERSION")); err == nil {
+	if _, err := os.Stat(filepath.Join(cache, "data", "PG_VERSION")); err == nil && share {
 		return filepath.Join(cache, "data"), true, nil
 	}
 	own := filepath.Join(root, "template")
@@ -90,7 +102,11 @@ func template(ctx context.Context, root string) (dir string, cached bool, err er
 	if err := localpg.Init(ctx, localpg.Config{DataDir: filepath.Join(own, "data"), Fast: true, Logf: logf}); err != nil {
 		return "", false, err
 	}
-	// Share it; another binary may have been quicker, which is as good.
+	if !share {
+		return filepath.Join(own, "data"), false, nil
+	}
+	// Share it; another binary may have been quicker, which is as good. The rename
+	// is atomic: other binaries see a complete template or none.
 	if err := os.Rename(own, cache); err == nil {
 		return filepath.Join(cache, "data"), true, nil
 	}
