@@ -409,3 +409,18 @@ func scalar(t *testing.T, conn *pgx.Conn, sql string) int {
 	}
 	return n
 }
+
+func TestUnreachableDataDirAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root hands the data directory to another account")
+	}
+	t.Parallel()
+	private := t.TempDir() // mode 0700, owned by root
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := localpg.Start(context.Background(), localpg.Config{DataDir: filepath.Join(private, "pg")})
+	if err == nil || !strings.Contains(err.Error(), "cannot enter "+private) {
+		t.Fatalf("err = %v, want one naming %s", err, private)
+	}
+}
