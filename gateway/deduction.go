@@ -241,6 +241,14 @@ func (v *PlanVersion) Reverse(e *Earning, orig *Deduction, before PeriodState) (
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
 		return Deduction{}, before, v.overflow(e)
 	}
+	if v.rule.period && (v.rule.kind == RulePercentage || v.rule.kind == RuleCappedPercentage) {
+		// On a period basis insured earnings are a function of the base:
+		// recompute them rather than subtract, so a reversal of an event
+		// that met the ceiling leaves the same figure as if it never came.
+		ins := v.rule.insured(after.Base)
+		d.Insured = Money{Amount: ins - before.Insured, Currency: v.Currency}
+		after.Insured = ins
+	}
 	if after.Events == 0 && before.Events == 1 && after == (PeriodState{Period: after.Period, Currency: after.Currency}) {
 		// The period's only event is undone: back to the empty state.
 		after = PeriodState{}

@@ -38,6 +38,8 @@ func (r *rule) fixedPeriod(d *Deduction, s *PeriodState) (w, p int64, err error)
 	if t == due {
 		d.Flags |= FlagPeriodAmountReached
 	}
-	w, p = split2(t, r.split)
-	return w, p, nil
+	// Split the running total rather than each part, so the worker's and
+	// the platform's period shares do not depend on how it was reached.
+	tw, tp := split2(withheld+t, r.split)
+	return tw - s.Worker, tp - s.Platform, nil
 }

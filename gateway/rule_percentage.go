@@ -63,10 +63,7 @@ func (c *ruleCompiler) compilePercentage(r *rule, spec RuleSpec) {
 // event e. s holds the period state with the event's base already added.
 func (r *rule) percentage(e *Earning, d *Deduction, s *PeriodState) (w, p int64, err error) {
 	b := d.Base.Amount
-	newIns := s.Base
-	if r.ceiling > 0 && newIns > r.ceiling {
-		newIns = r.ceiling
-	}
+	newIns := r.insured(s.Base)
 	dIns, ok := subInt64(newIns, s.Insured)
 	if !ok {
 		return 0, 0, errOverflow(e)
@@ -135,6 +132,15 @@ func (r *rule) percentage(e *Earning, d *Deduction, s *PeriodState) (w, p int64,
 	}
 	w, p = split2(mag, r.split)
 	return w, p, nil
+}
+
+// insured returns the part of a period's base that counts as insured
+// earnings: all of it, or at most the ceiling.
+func (r *rule) insured(base int64) int64 {
+	if r.ceiling > 0 && base > r.ceiling {
+		return r.ceiling
+	}
+	return base
 }
 
 // split2 divides total between worker and platform by weights, exactly.

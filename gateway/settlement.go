@@ -118,8 +118,9 @@ func (v *PlanVersion) Close(s PeriodState, in CloseInput) (Settlement, error) {
 	case RulePercentage, RuleCappedPercentage:
 		if r.period {
 			var ok1, ok2 bool
-			wantW, ok1 = mulRate(s.Insured, r.workerRate, r.mode)
-			wantP, ok2 = mulRate(s.Insured, r.platformRate, r.mode)
+			ins := r.insured(s.Base)
+			wantW, ok1 = mulRate(ins, r.workerRate, r.mode)
+			wantP, ok2 = mulRate(ins, r.platformRate, r.mode)
 			if !ok1 || !ok2 {
 				return Settlement{}, Errorf(EINVALID, "period %s: totals overflow", s.Period)
 			}
