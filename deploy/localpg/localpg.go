@@ -6,6 +6,8 @@
 // the data directory, so URLs stay stable between runs). PostgreSQL refuses to run as
 // root: when this process is root, the data directory is given to an unprivileged
 // account (default "postgres") and initdb, pg_ctl and postgres run as that account.
+// The server listens on 127.0.0.1 only, trusts local connections (user "postgres",
+// no password), and writes its log to server.log in the data directory.
 //
 // Two ways to run the server:
 //
