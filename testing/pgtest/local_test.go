@@ -62,7 +62,7 @@ func TestDatabaseName(t *testing.T) {
 			}
 		}
 	}
-	if databaseName("TestX") == databaseName("TestX") {
+	if first, second := databaseName("TestX"), databaseName("TestX"); first == second {
 		t.Error("names repeat")
 	}
 }
