@@ -106,7 +106,7 @@ func (r *rule) percentage(e *Earning, d *Deduction, s *PeriodState) (w, p int64,
 			return 0, 0, Invalid("category", "no_cap", "no cap for sector "+quote(e.Category.Sector)+" and vehicle "+quote(e.Category.Vehicle))
 		}
 	}
-	mag, neg := t, t < 0
+	mag, neg := t, dIns < 0
 	if neg {
 		mag = -mag // t comes from two rates ≤ 100% of dIns, so it is far from math.MinInt64
 	}
@@ -114,7 +114,7 @@ func (r *rule) percentage(e *Earning, d *Deduction, s *PeriodState) (w, p int64,
 	case limit > 0 && mag > limit:
 		mag = limit
 		d.Flags |= FlagCapped
-	case r.minTx > 0 && mag > 0 && mag < r.minTx:
+	case r.minTx > 0 && dIns != 0 && mag < r.minTx:
 		// Raise to the minimum, but never beyond the event's insured base.
 		absIns := dIns
 		if absIns < 0 {
@@ -123,6 +123,8 @@ func (r *rule) percentage(e *Earning, d *Deduction, s *PeriodState) (w, p int64,
 		if m := min(r.minTx, absIns); m > mag {
 			mag = m
 			d.Flags |= FlagFloored
+		} else {
+			return w, p, nil
 		}
 	default:
 		return w, p, nil
