@@ -1,0 +1,5 @@
+//go:build race
+
+package bankstatement
+
+func init() { raceEnabled = true }
