@@ -25,7 +25,7 @@ type Deduction struct {
 	Gross   Money // gross amount counted
 	Base    Money // contribution base: gross minus the rule's exclusions
 	Insured Money // change in the period's insured earnings (the base within the ceiling)
-	Orders  int64
+	Orders  int64 // orders counted, negative for a negative adjustment
 	Units   int64 // per-order rules: fee × orders before the multiplier, in minor units
 
 	Flags Flags
@@ -118,6 +118,10 @@ func (v *PlanVersion) Deduct(e *Earning, before PeriodState) (Deduction, PeriodS
 	if err != nil {
 		return Deduction{}, before, err
 	}
+	orders := e.Orders
+	if e.Gross.Amount < 0 {
+		orders = -orders // a negative adjustment takes orders back
+	}
 	d := Deduction{
 		EventID:  e.EventID,
 		SchemeID: v.SchemeID,
@@ -128,21 +132,16 @@ func (v *PlanVersion) Deduct(e *Earning, before PeriodState) (Deduction, PeriodS
 		Gross:    e.Gross,
 		Base:     base,
 		Insured:  Money{Currency: v.Currency},
-		Orders:   e.Orders,
+		Orders:   orders,
 	}
 	after := before
 	after.Period, after.Currency = key, v.Currency
-	var ok bool
-	if after.Events, ok = addInt64(after.Events, 1); !ok {
-		return Deduction{}, before, v.overflow(e)
-	}
-	if after.Gross, ok = addInt64(after.Gross, e.Gross.Amount); !ok {
-		return Deduction{}, before, v.overflow(e)
-	}
-	if after.Base, ok = addInt64(after.Base, base.Amount); !ok {
-		return Deduction{}, before, v.overflow(e)
-	}
-	if after.Orders, ok = addInt64(after.Orders, e.Orders); !ok {
+	var c checked
+	after.Events = c.add(after.Events, 1)
+	after.Gross = c.add(after.Gross, e.Gross.Amount)
+	after.Base = c.add(after.Base, base.Amount)
+	after.Orders = c.add(after.Orders, orders)
+	if c.overflow {
 		return Deduction{}, before, v.overflow(e)
 	}
 
@@ -170,13 +169,12 @@ func (v *PlanVersion) Deduct(e *Earning, before PeriodState) (Deduction, PeriodS
 		w = min(base.Amount, 0)
 		d.Flags |= FlagBaseLimited
 	}
-	t, ok1 := addInt64(w, p)
-	nw, ok2 := addInt64(after.Worker, w)
-	np, ok3 := addInt64(after.Platform, p)
-	if !ok1 || !ok2 || !ok3 {
+	t := c.add(w, p)
+	after.Worker = c.add(after.Worker, w)
+	after.Platform = c.add(after.Platform, p)
+	if c.overflow {
 		return Deduction{}, before, v.overflow(e)
 	}
-	after.Worker, after.Platform = nw, np
 	d.Worker = Money{Amount: w, Currency: v.Currency}
 	d.Platform = Money{Amount: p, Currency: v.Currency}
 	d.Total = Money{Amount: t, Currency: v.Currency}
@@ -207,38 +205,22 @@ func (v *PlanVersion) Reverse(e *Earning, orig *Deduction, before PeriodState) (
 	d.EventID = e.EventID
 	d.Reverses = orig.EventID
 	d.Flags = orig.Flags | FlagReversal
-	neg := func(m Money) (Money, bool) {
-		if m.Amount == -1<<63 {
-			return Money{}, false
-		}
-		return Money{Amount: -m.Amount, Currency: m.Currency}, true
-	}
-	var oks [9]bool
-	d.Worker, oks[0] = neg(orig.Worker)
-	d.Platform, oks[1] = neg(orig.Platform)
-	d.Total, oks[2] = neg(orig.Total)
-	d.Gross, oks[3] = neg(orig.Gross)
-	d.Base, oks[4] = neg(orig.Base)
-	d.Insured, oks[5] = neg(orig.Insured)
-	d.Orders, d.Units = -orig.Orders, -orig.Units
+	var c checked
+	d.Worker, d.Platform, d.Total = c.neg(orig.Worker), c.neg(orig.Platform), c.neg(orig.Total)
+	d.Gross, d.Base, d.Insured = c.neg(orig.Gross), c.neg(orig.Base), c.neg(orig.Insured)
+	d.Orders, d.Units = c.sub(0, orig.Orders), c.sub(0, orig.Units)
 
 	after := before
 	after.Period, after.Currency = orig.Period, v.Currency
-	after.Events, oks[6] = subInt64(after.Events, 1)
-	after.Gross, oks[7] = subInt64(after.Gross, orig.Gross.Amount)
-	after.Base, oks[8] = subInt64(after.Base, orig.Base.Amount)
-	for _, ok := range oks {
-		if !ok {
-			return Deduction{}, before, v.overflow(e)
-		}
-	}
-	var ok1, ok2, ok3, ok4, ok5 bool
-	after.Insured, ok1 = subInt64(after.Insured, orig.Insured.Amount)
-	after.Orders, ok2 = subInt64(after.Orders, orig.Orders)
-	after.Units, ok3 = subInt64(after.Units, orig.Units)
-	after.Worker, ok4 = subInt64(after.Worker, orig.Worker.Amount)
-	after.Platform, ok5 = subInt64(after.Platform, orig.Platform.Amount)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+	after.Events = c.sub(after.Events, 1)
+	after.Gross = c.sub(after.Gross, orig.Gross.Amount)
+	after.Base = c.sub(after.Base, orig.Base.Amount)
+	after.Insured = c.sub(after.Insured, orig.Insured.Amount)
+	after.Orders = c.sub(after.Orders, orig.Orders)
+	after.Units = c.sub(after.Units, orig.Units)
+	after.Worker = c.sub(after.Worker, orig.Worker.Amount)
+	after.Platform = c.sub(after.Platform, orig.Platform.Amount)
+	if c.overflow {
 		return Deduction{}, before, v.overflow(e)
 	}
 	if v.rule.period && (v.rule.kind == RulePercentage || v.rule.kind == RuleCappedPercentage) {
@@ -277,4 +259,23 @@ func (v *PlanVersion) check(e *Earning, before *PeriodState) (string, error) {
 
 func (v *PlanVersion) overflow(e *Earning) error {
 	return Errorf(EINVALID, "event %s: amounts overflow plan %s/%s period totals", e.EventID, v.SchemeID, v.PlanID)
+}
+
+// checked does int64 arithmetic and remembers whether any step overflowed.
+type checked struct{ overflow bool }
+
+func (c *checked) add(a, b int64) int64 {
+	r, ok := addInt64(a, b)
+	c.overflow = c.overflow || !ok
+	return r
+}
+
+func (c *checked) sub(a, b int64) int64 {
+	r, ok := subInt64(a, b)
+	c.overflow = c.overflow || !ok
+	return r
+}
+
+func (c *checked) neg(m Money) Money {
+	return Money{Amount: c.sub(0, m.Amount), Currency: m.Currency}
 }

@@ -70,10 +70,7 @@ func (r *rule) perOrder(e *Earning, d *Deduction, s *PeriodState) (w, p int64, e
 	if !ok {
 		return 0, 0, Invalid("category", "no_fee", "no fee for sector "+quote(e.Category.Sector)+", vehicle "+quote(e.Category.Vehicle)+" in region "+quote(e.Region))
 	}
-	units, ok1 := mulInt64(fee, e.Orders)
-	if e.Gross.Amount < 0 {
-		units = -units // a negative adjustment takes orders back
-	}
+	units, ok1 := mulInt64(fee, d.Orders)
 	total, ok2 := addInt64(s.Units, units)
 	if !ok1 || !ok2 {
 		return 0, 0, errOverflow(e)
