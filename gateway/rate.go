@@ -149,8 +149,8 @@ func (r Rate) Add(o Rate) (Rate, error) {
 	return NewRate(num, den)
 }
 
-// One is the rate 1 (100%).
-var One = Rate{num: 1, den: 1}
+// rateOne is the rate 1 (100%).
+var rateOne = Rate{num: 1, den: 1}
 
 // String writes r as a percentage when that is exact with at most six
 // decimals ("1.25%", "0.8%", "100%"), otherwise as a fraction ("1/1500").

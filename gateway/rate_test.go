@@ -60,7 +60,7 @@ func TestRateCmpAdd(t *testing.T) {
 	if a.Cmp(b) != 0 || a != b {
 		t.Error("0.8% and 1/125 must be equal")
 	}
-	if MustParseRate("1/1500").Cmp(MustParseRate("1/6000")) != 1 || MustParseRate("1%").Cmp(One) != -1 {
+	if MustParseRate("1/1500").Cmp(MustParseRate("1/6000")) != 1 || MustParseRate("1%").Cmp(rateOne) != -1 {
 		t.Error("Cmp")
 	}
 	s, err := MustParseRate("0.8%").Add(MustParseRate("0.8%"))

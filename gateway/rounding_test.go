@@ -73,10 +73,10 @@ func TestApplyRateOverflow(t *testing.T) {
 	if _, err := ApplyRate(Money{math.MaxInt64, "KRW"}, MustParseRate("2"), RoundHalfUp); ErrorCode(err) != EINVALID {
 		t.Errorf("overflow not detected: %v", err)
 	}
-	if v, err := ApplyRate(Money{math.MaxInt64, "KRW"}, One, RoundHalfUp); err != nil || v.Amount != math.MaxInt64 {
+	if v, err := ApplyRate(Money{math.MaxInt64, "KRW"}, rateOne, RoundHalfUp); err != nil || v.Amount != math.MaxInt64 {
 		t.Errorf("max × 1 = %v, %v", v, err)
 	}
-	if v, err := ApplyRate(Money{math.MinInt64, "KRW"}, One, RoundUp); err != nil || v.Amount != math.MinInt64 {
+	if v, err := ApplyRate(Money{math.MinInt64, "KRW"}, rateOne, RoundUp); err != nil || v.Amount != math.MinInt64 {
 		t.Errorf("min × 1 = %v, %v", v, err)
 	}
 	r, _ := NewRate(math.MaxInt64, math.MaxInt64-1)
@@ -119,7 +119,7 @@ func bigRound(a int64, r Rate, mode RoundingMode) (*big.Int, bool) {
 func TestApplyRateMatchesBigRat(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	amounts := []int64{0, 1, -1, math.MaxInt64, math.MinInt64, math.MinInt64 + 1, 1 << 62, -(1 << 62)}
-	rates := []Rate{One, MustParseRate("0.8%"), MustParseRate("1/1500"), MustParseRate("1/3"), MustParseRate("2/3"), MustParseRate("150%")}
+	rates := []Rate{rateOne, MustParseRate("0.8%"), MustParseRate("1/1500"), MustParseRate("1/3"), MustParseRate("2/3"), MustParseRate("150%")}
 	for range 20000 {
 		var a int64
 		switch rng.IntN(3) {

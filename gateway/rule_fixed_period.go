@@ -7,7 +7,7 @@ func (c *ruleCompiler) compileFixedPeriod(r *rule, spec RuleSpec) {
 		c.bad("amount", "zero", "amount must be positive")
 	}
 	r.maxShare = c.rate("max_share_per_earning", spec.MaxSharePerEarning, true)
-	if spec.MaxSharePerEarning != "" && (r.maxShare.IsZero() || r.maxShare.Cmp(One) > 0) {
+	if spec.MaxSharePerEarning != "" && (r.maxShare.IsZero() || r.maxShare.Cmp(rateOne) > 0) {
 		c.bad("max_share_per_earning", "out_of_range", "max_share_per_earning must be above 0% and at most 100%")
 	}
 	r.split = c.split(spec.Split, [2]int64{1, 0})

@@ -4,7 +4,7 @@ package gateway
 func (c *ruleCompiler) compileLevy(r *rule, spec RuleSpec) {
 	r.turnoverRate = c.rate("turnover_rate", spec.TurnoverRate, true)
 	r.payoutCapRate = c.rate("payout_cap_rate", spec.PayoutCapRate, false)
-	if r.turnoverRate.Cmp(One) > 0 || r.payoutCapRate.Cmp(One) > 0 {
+	if r.turnoverRate.Cmp(rateOne) > 0 || r.payoutCapRate.Cmp(rateOne) > 0 {
 		c.bad("turnover_rate", "too_large", "levy rates cannot exceed 100%")
 	}
 	r.split = [2]int64{0, 1}

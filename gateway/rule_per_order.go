@@ -76,7 +76,7 @@ func (r *rule) perOrder(e *Earning, d *Deduction, s *PeriodState) (w, p int64, e
 		return 0, 0, errOverflow(e)
 	}
 	s.Units, d.Units = total, units
-	m := One
+	m := rateOne
 	if x, found := r.multipliers[e.PlatformID]; found {
 		m = x
 	}

@@ -8,10 +8,10 @@ func (c *ruleCompiler) compilePercentage(r *rule, spec RuleSpec) {
 	if spec.WorkerRate == "" && spec.PlatformRate == "" {
 		c.bad("worker_rate", "required", "a percentage rule needs worker_rate, platform_rate or both")
 	}
-	if r.workerRate.Cmp(One) > 0 {
+	if r.workerRate.Cmp(rateOne) > 0 {
 		c.bad("worker_rate", "too_large", "worker_rate cannot exceed 100%: nothing withheld may exceed the earnings")
 	}
-	if r.platformRate.Cmp(One) > 0 {
+	if r.platformRate.Cmp(rateOne) > 0 {
 		c.bad("platform_rate", "too_large", "platform_rate cannot exceed 100%")
 	}
 	w, ok := rateWeights(r.workerRate, r.platformRate)
