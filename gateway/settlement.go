@@ -171,7 +171,7 @@ func (v *PlanVersion) Close(s PeriodState, in CloseInput) (Settlement, error) {
 		}
 	}
 
-	// rateOne adjustment brings what was paid to what is due; closing again
+	// One adjustment brings what was paid to what is due; closing again
 	// after it finds nothing left to do.
 	if dw, dp := wantW-netW, wantP-netP; dw != 0 || dp != 0 {
 		st.Adjustments = append(st.Adjustments, v.adjustment(kind, dw, dp))
