@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +42,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		log.Info("starting local PostgreSQL", "data_dir", dir)
 		cluster, err := localpg.Start(ctx, localpg.Config{DataDir: dir, Logf: logf})
+		if errors.Is(err, localpg.ErrUnreachable) {
+			// As root, PostgreSQL runs as user postgres, which cannot enter
+			// a folder such as /root: keep its data in a stable folder it
+			// can reach instead.
+			alt := reachableDataDir(dir)
+			log.Warn("the data folder is closed to the postgres user; keeping PostgreSQL data elsewhere", "data_dir", alt)
+			cluster, err = localpg.Start(ctx, localpg.Config{DataDir: alt, Logf: logf})
+		}
 		if err != nil {
 			return fmt.Errorf("start local PostgreSQL: %w", err)
 		}
@@ -82,6 +93,14 @@ Post an event:
 Press Ctrl-C to stop (PostgreSQL and the broker stop with it).
 
 `, base, cfg.DatabaseURL, cfg.KafkaBrokers)
+}
+
+// reachableDataDir is the stand-in for a data folder the postgres user cannot
+// reach: one folder per original path under /var/tmp, so it is kept between
+// runs of the same checkout.
+func reachableDataDir(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join("/var/tmp", "coverbridge-"+hex.EncodeToString(sum[:6]), "postgres")
 }
 
 // ensureDatabase creates database name through the admin URL if it is missing.

@@ -398,6 +398,10 @@ func (c *Cluster) prepareDir() error {
 	return reachable(filepath.Dir(dir), c.cred, c.cfg.User)
 }
 
+// ErrUnreachable means the server's account cannot reach the data directory
+// because an ancestor folder is closed to it (a home folder of mode 0700, say).
+var ErrUnreachable = errors.New("localpg: data dir unreachable")
+
 // reachable reports an error naming the first ancestor of dir that the account cannot
 // traverse.
 func reachable(dir string, cred *syscall.Credential, name string) error {
@@ -414,8 +418,8 @@ func reachable(dir string, cred *syscall.Credential, name string) error {
 			bit = 0o010
 		}
 		if st.Mode&bit == 0 {
-			return fmt.Errorf("localpg: user %s cannot enter %s (mode %#o): choose a data dir the user can reach, or run chmod o+x %s",
-				name, d, st.Mode&0o777, d)
+			return fmt.Errorf("%w: user %s cannot enter %s (mode %#o): choose a data dir the user can reach, or run chmod o+x %s",
+				ErrUnreachable, name, d, st.Mode&0o777, d)
 		}
 		if d == filepath.Dir(d) {
 			return nil
