@@ -56,7 +56,8 @@ func (k Key) Principal() Principal {
 // Verify reports whether t is this key's token: same prefix and id, and a
 // secret with this key's hash, compared in constant time.
 func (k Key) Verify(t Token) bool {
-	sum := sha256.Sum256([]byte(t.secret))
+	var buf [SecretLen]byte
+	sum := sha256.Sum256(buf[:copy(buf[:], t.secret)])
 	ok := subtle.ConstantTimeCompare(sum[:], k.Hash[:])
 	ok &= subtle.ConstantTimeCompare([]byte(t.ID), []byte(k.ID))
 	ok &= subtle.ConstantTimeCompare([]byte(t.Prefix), []byte(k.Prefix))
@@ -132,21 +133,28 @@ func ParseKey(token string) (Token, error) {
 	if token == "" {
 		return Token{}, unauthorized(KeyField, CodeMissing, "an API key is required: send Authorization: Bearer <key>")
 	}
-	malformed := unauthorized(KeyField, CodeMalformed, "the API key is not in the form <prefix>_<id>_<secret>")
-	i := strings.LastIndexByte(token, '_')
-	if i < 0 {
-		return Token{}, malformed
+	rest, secret, ok := cutLast(token)
+	if !ok {
+		return Token{}, malformedKey()
 	}
-	rest, secret := token[:i], token[i+1:]
-	j := strings.LastIndexByte(rest, '_')
-	if j < 0 {
-		return Token{}, malformed
-	}
-	prefix, id := rest[:j], rest[j+1:]
-	if len(id) != IDLen || len(secret) != SecretLen || !isKeyText(id) || !isKeyText(secret) || checkPrefix(prefix) != nil {
-		return Token{}, malformed
+	prefix, id, ok := cutLast(rest)
+	if !ok || len(id) != IDLen || len(secret) != SecretLen || !isKeyText(id) || !isKeyText(secret) || checkPrefix(prefix) != nil {
+		return Token{}, malformedKey()
 	}
 	return Token{Prefix: prefix, ID: id, secret: secret}, nil
+}
+
+// cutLast splits s around its last underscore.
+func cutLast(s string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, '_')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+func malformedKey() error {
+	return unauthorized(KeyField, CodeMalformed, "the API key is not in the form <prefix>_<id>_<secret>")
 }
 
 // isKeyText reports whether s is in the key alphabet [a-z2-7].

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coverbridge/coverbridge/gateway"
 )
 
 func TestSignFormat(t *testing.T) {
@@ -151,5 +153,37 @@ func BenchmarkVerifySignature(b *testing.B) {
 		if err := v.Verify(h, body, secret); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// FuzzVerify checks that no header or key text makes the parsers panic, and
+// that whatever Sign writes, Verify accepts.
+func FuzzVerify(f *testing.F) {
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	f.Add("t=1790856000,v1=00", []byte("body"), []byte("secret"))
+	f.Add(Sign([]byte("s"), now, []byte("b")), []byte("b"), []byte("s"))
+	f.Add("cbk_live_abcdefgh_"+strings.Repeat("a", SecretLen), []byte{}, []byte{})
+	v := NewVerifier(VerifierConfig{Now: func() time.Time { return now }})
+	f.Fuzz(func(t *testing.T, header string, body, secret []byte) {
+		if err := v.Verify(header, body, secret); err != nil {
+			assertUnauthorizedCode(t, err)
+		}
+		if err := v.Verify(Sign(secret, now, body), body, secret); err != nil {
+			t.Fatalf("Verify(Sign(...)) = %v", err)
+		}
+		if tok, err := ParseKey(header); err == nil {
+			if got := tok.Prefix + "_" + tok.ID + "_" + tok.secret; got != header {
+				t.Fatalf("ParseKey(%q) parts rejoin to %q", header, got)
+			}
+		} else {
+			assertUnauthorizedCode(t, err)
+		}
+	})
+}
+
+func assertUnauthorizedCode(t *testing.T, err error) {
+	t.Helper()
+	if gateway.ErrorCode(err) != gateway.EUNAUTHORIZED {
+		t.Fatalf("error = %v, want unauthorized", err)
 	}
 }
