@@ -15,40 +15,6 @@ import (
 	"github.com/coverbridge/coverbridge/gateway"
 )
 
-// The CSV door.
-//
-// An earnings CSV file is UTF-8 (a leading byte-order mark is ignored),
-// comma-separated, quoted as in RFC 4180, with a header row naming its
-// columns. Columns may come in any order; names are matched without regard
-// to case or surrounding spaces. A column the gateway does not know is an
-// error, and so is a column named twice. Each row is one earnings event:
-//
-//	column               JSON field               required
-//	event_id             event_id                 yes
-//	platform_id          platform_id              no: the uploading key's platform fills it
-//	worker_ref           worker_ref               worker_ref, or both national ID columns
-//	national_id_country  (keyed to worker_key)    with national_id
-//	national_id          (keyed to worker_key)    with national_id_country
-//	occurred_at          occurred_at              yes; RFC 3339 with offset
-//	currency             every amount's currency  yes; one currency per row
-//	gross                gross.value              yes; decimal string "23.50"
-//	tips                 exclusions.tips.value    no
-//	incentives           exclusions.incentives    no
-//	expenses             exclusions.expenses      no
-//	commission           exclusions.commission    no
-//	orders               orders                   no; integer, default 1
-//	sector               category.sector          no
-//	vehicle              category.vehicle         no
-//	region               region                   no
-//	kind                 kind                     no; earning (default), reversal, adjustment
-//	reverses             reverses                 for a reversal
-//
-// An empty cell is an absent field. Every row goes through Event.Earning,
-// the validation the JSON door uses, so a row is accepted exactly when the
-// same event in JSON is, and a rejected row carries the same detail codes
-// and messages, with Field naming the CSV column instead of the JSON path
-// and Line the file line where the row starts.
-
 // CSV column names, in the documented order.
 var csvColumns = [numCSVCols]string{
 	colEventID:           "event_id",
@@ -175,9 +141,45 @@ type Row struct {
 	Err *gateway.Error
 }
 
-// CSVReader streams the rows of an earnings CSV file. It holds one row at a
-// time, so memory does not depend on the size of the file. It is not safe
-// for concurrent use.
+// CSVReader streams the rows of an earnings CSV file: the CSV door. It
+// holds one row at a time, so memory does not depend on the size of the
+// file. It is not safe for concurrent use.
+//
+// An earnings CSV file is UTF-8 (a leading byte-order mark is ignored),
+// comma-separated, quoted as in RFC 4180, with a header row naming its
+// columns. Columns may come in any order; names are matched without regard
+// to case or surrounding spaces. A column the gateway does not know is an
+// error, and so is a column named twice. Each row is one earnings event:
+//
+//	column               JSON field               required
+//	event_id             event_id                 yes
+//	platform_id          platform_id              no: the uploading key's platform fills it
+//	worker_ref           worker_ref               worker_ref, or both national ID columns
+//	national_id_country  (keyed to worker_key)    with national_id
+//	national_id          (keyed to worker_key)    with national_id_country
+//	occurred_at          occurred_at              yes; RFC 3339 with offset
+//	currency             every amount's currency  yes; one currency per row
+//	gross                gross.value              yes; decimal string "23.50"
+//	tips                 exclusions.tips.value    no
+//	incentives           exclusions.incentives    no
+//	expenses             exclusions.expenses      no
+//	commission           exclusions.commission    no
+//	orders               orders                   no; integer, default 1
+//	sector               category.sector          no
+//	vehicle              category.vehicle         no
+//	region               region                   no
+//	kind                 kind                     no; earning (default), reversal, adjustment
+//	reverses             reverses                 for a reversal
+//
+// An empty cell is an absent field. Every row goes through Event.Earning,
+// the validation the JSON door uses, so a row passes it exactly when the same
+// event in JSON does, and a rejected row carries the same detail codes and
+// messages, with Field naming the CSV column instead of the JSON path and
+// Line the file line where the row starts. The upload's own checks
+// (CSVDefaults: platform, currency, time bounds) apply on top. The header may
+// name the worker by national ID alone, but Event.Earning still requires
+// worker_ref on every event, so such rows are rejected until the event
+// accepts a worker known only by national ID.
 type CSVReader struct {
 	defaults CSVDefaults
 	src      *rowLimiter
@@ -192,9 +194,10 @@ type CSVReader struct {
 
 	scratch csvScratch // the current row's wire event parts
 
-	lineAdjust int  // added to csv.Reader line numbers after a resynchronisation
-	lastEnd    int  // line where the previous row ended
-	done       bool // end of input or a fatal error seen
+	skipped    int64 // input bytes passed over by resync
+	lineAdjust int   // added to csv.Reader line numbers after a resynchronisation
+	lastEnd    int   // line where the previous row ended
+	done       bool  // end of input or a fatal error seen
 	fatal      error
 }
 
@@ -234,6 +237,10 @@ func (r *CSVReader) Header() ([]string, error) {
 	}
 	return slices.Clone(r.header), nil
 }
+
+// InputOffset returns how many bytes of the file have been read into rows
+// so far, for a progress bar.
+func (r *CSVReader) InputOffset() int64 { return r.cr.InputOffset() + r.skipped }
 
 // Next returns the next row, or io.EOF after the last. A row that cannot be
 // decoded or validated is returned with Row.Err set, and the following rows
@@ -327,7 +334,8 @@ func (r *CSVReader) resync() error {
 		return nil
 	}
 	for {
-		_, err := r.br.ReadSlice('\n')
+		skip, err := r.br.ReadSlice('\n')
+		r.skipped += int64(len(skip))
 		switch {
 		case err == nil, errors.Is(err, io.EOF):
 			return nil

@@ -390,6 +390,15 @@ func TestCSVUnclosedQuote(t *testing.T) {
 			t.Errorf("line %d: record %q", row.Line, row.Record)
 		}
 	}
+	r := NewCSVReader(strings.NewReader(b.String()), testDefaults())
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	if got := r.InputOffset(); got != int64(b.Len()) {
+		t.Errorf("InputOffset() = %d at the end, want %d", got, b.Len())
+	}
 	if len(rows) < n/2 {
 		t.Errorf("only %d rows read after the unclosed quote; want most of the %d lines", len(rows), n)
 	}
