@@ -247,7 +247,7 @@ func (v *PlanVersion) check(e *Earning, before *PeriodState) (string, error) {
 	if !v.Covers(e.OccurredAt) {
 		return "", Invalid("occurred_at", "out_of_validity", "plan "+v.SchemeID+"/"+v.PlanID+" version "+itoa(v.Version)+" is not in force at "+e.OccurredAt.UTC().Format("2006-01-02T15:04:05Z"))
 	}
-	key := periodKeyAt(v.Period, v.Location, e.OccurredAt)
+	key := v.periodKey(e.OccurredAt)
 	if before.Period != "" && before.Period != key {
 		return "", Invalid("occurred_at", "period_mismatch", "the state is for period "+before.Period+", the event falls in "+key)
 	}

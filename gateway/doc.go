@@ -28,7 +28,9 @@
 // valid_to (exclusive). [Plan.VersionAt] picks the version in force at the
 // event's occurred-at. Each version has a period (month, quarter, year),
 // computed in the scheme's zone ([PeriodOf]: October 2026 in Kuala Lumpur
-// starts at 2026-09-30T16:00Z), and one rule ([RuleSpec]). Loading is all or
+// starts at 2026-09-30T16:00Z; years and quarters may start in another
+// month, as India's financial year from April, keyed "FY2026"), and one rule
+// ([RuleSpec]). Loading is all or
 // nothing; a bad file is reported with its name, line and field.
 //
 // # The flow for one event

@@ -207,7 +207,7 @@ func runExamples(t *testing.T, c *Catalog, schemeID string, examples []ex) {
 					if verr != nil {
 						err = verr
 					} else {
-						key = stateKey{e.PlatformID, e.WorkerRef, planID, periodKeyAt(v.Period, v.Location, e.OccurredAt)}
+						key = stateKey{e.PlatformID, e.WorkerRef, planID, v.periodKey(e.OccurredAt)}
 						d, after, err = v.Deduct(&e, states[key])
 					}
 				}
@@ -249,7 +249,7 @@ func runExamples(t *testing.T, c *Catalog, schemeID string, examples []ex) {
 					key.worker = xc.worker
 				}
 				st := states[key]
-				p, err := ParsePeriod(plan.Versions[0].Period, key.period, s.Location)
+				p, err := plan.Versions[0].ParsePeriod(key.period)
 				if err != nil {
 					t.Fatal(err)
 				}

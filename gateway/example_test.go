@@ -130,7 +130,7 @@ func ExamplePlanVersion_Reverse() {
 func ExamplePlanVersion_Levy() {
 	catalog, _ := gateway.BuiltinPacks()
 	v, _ := catalog.PlanVersion("in-coss", "aggregator-levy", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
-	l, _ := v.Levy("2026", gateway.MustParseMoney("INR", "100000000.00"), gateway.MustParseMoney("INR", "10000000.00"))
+	l, _ := v.Levy("FY2026", gateway.MustParseMoney("INR", "100000000.00"), gateway.MustParseMoney("INR", "10000000.00"))
 	fmt.Println(l.ByTurnover, l.Cap, l.Amount, l.Capped)
 	// Output: 1000000.00 500000.00 500000.00 true
 }

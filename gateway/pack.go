@@ -139,6 +139,7 @@ type versionFile struct {
 	ValidFrom string   `json:"valid_from"`
 	ValidTo   string   `json:"valid_to,omitempty"`
 	Period    string   `json:"period"`
+	YearStart int      `json:"year_start,omitempty"` // 1-12: first month of a fiscal year (4 for India)
 	Source    string   `json:"source,omitempty"`
 	Notes     string   `json:"notes,omitempty"`
 	Rule      RuleSpec `json:"rule"`
@@ -222,6 +223,16 @@ func parsePack(name string, data []byte) (*Scheme, []Detail) {
 			versions[vf.Version] = true
 			if !v.Period.Valid() {
 				bad(vp+".period", "unknown_period", "period "+quote(vf.Period)+" is not month, quarter or year")
+			}
+			v.YearStart = time.January
+			switch {
+			case vf.YearStart == 0:
+			case vf.YearStart < 1 || vf.YearStart > 12:
+				bad(vp+".year_start", "out_of_range", "year_start is a month, 1 to 12")
+			case v.Period == PeriodMonth:
+				bad(vp+".year_start", "not_allowed", "year_start applies to quarter and year periods")
+			default:
+				v.YearStart = time.Month(vf.YearStart)
 			}
 			if v.ValidFrom, err = parseInstant(vf.ValidFrom, loc); err != nil {
 				bad(vp+".valid_from", detailCodeOf(err), "valid_from: "+detailMessageOf(err))

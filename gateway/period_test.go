@@ -51,7 +51,7 @@ func TestPeriodOf(t *testing.T) {
 		if next := p.Next(); !next.Start.Equal(p.End) || next.Unit != p.Unit {
 			t.Errorf("%s.Next() = %+v", p.Key, next)
 		}
-		if periodKeyAt(tt.unit, tt.loc, at) != p.Key {
+		if periodKeyAt(tt.unit, time.January, tt.loc, at) != p.Key {
 			t.Errorf("periodKeyAt disagrees for %s", p.Key)
 		}
 	}
@@ -68,10 +68,60 @@ func TestPeriodOf(t *testing.T) {
 	}
 }
 
+func TestFiscalPeriods(t *testing.T) {
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	tests := []struct {
+		unit       PeriodUnit
+		start      time.Month
+		at         string
+		key        string
+		from, upto string
+	}{
+		{PeriodYear, time.April, "2026-03-31T18:30:00Z", "FY2026", "2026-03-31T18:30:00Z", "2027-03-31T18:30:00Z"},
+		{PeriodYear, time.April, "2026-03-31T18:29:59Z", "FY2025", "2025-03-31T18:30:00Z", "2026-03-31T18:30:00Z"},
+		{PeriodYear, time.April, "2027-01-15T00:00:00Z", "FY2026", "2026-03-31T18:30:00Z", "2027-03-31T18:30:00Z"},
+		{PeriodQuarter, time.April, "2026-04-10T00:00:00Z", "FY2026-Q1", "2026-03-31T18:30:00Z", "2026-06-30T18:30:00Z"},
+		{PeriodQuarter, time.April, "2027-02-10T00:00:00Z", "FY2026-Q4", "2026-12-31T18:30:00Z", "2027-03-31T18:30:00Z"},
+		{PeriodQuarter, time.July, "2026-06-10T00:00:00Z", "FY2025-Q4", "2026-03-31T18:30:00Z", "2026-06-30T18:30:00Z"},
+		{PeriodMonth, time.April, "2026-04-10T00:00:00Z", "2026-04", "2026-03-31T18:30:00Z", "2026-04-30T18:30:00Z"},
+	}
+	for _, tt := range tests {
+		at, _ := time.Parse(time.RFC3339, tt.at)
+		p, err := FiscalPeriodOf(tt.unit, tt.start, kolkata, at)
+		from, _ := time.Parse(time.RFC3339, tt.from)
+		upto, _ := time.Parse(time.RFC3339, tt.upto)
+		if err != nil || p.Key != tt.key || !p.Start.Equal(from) || !p.End.Equal(upto) {
+			t.Errorf("FiscalPeriodOf(%s, %s, %s) = %s %s..%s, %v; want %s %s..%s", tt.unit, tt.start, tt.at, p.Key, p.Start.UTC(), p.End.UTC(), err, tt.key, from, upto)
+			continue
+		}
+		back, err := ParseFiscalPeriod(tt.unit, tt.start, p.Key, kolkata)
+		if err != nil || back != p {
+			t.Errorf("ParseFiscalPeriod(%s) = %+v, %v", p.Key, back, err)
+		}
+		if k := periodKeyAt(tt.unit, tt.start, kolkata, at); k != p.Key {
+			t.Errorf("periodKeyAt = %s, want %s", k, p.Key)
+		}
+		if next := p.Next(); !next.Start.Equal(p.End) {
+			t.Errorf("%s.Next() starts %s", p.Key, next.Start)
+		}
+	}
+	for _, key := range []string{"2026", "FY2026-Q1", "FY26"} {
+		if _, err := ParseFiscalPeriod(PeriodYear, time.April, key, kolkata); ErrorCode(err) != EINVALID {
+			t.Errorf("ParseFiscalPeriod(year, %q) accepted", key)
+		}
+	}
+	if _, err := FiscalPeriodOf(PeriodYear, 13, kolkata, time.Now()); ErrorCode(err) != EINVALID {
+		t.Error("month 13 accepted")
+	}
+	if k := periodKey(PeriodYear, true, 2500, 0); k != "FY2500" {
+		t.Errorf("key outside the table = %s", k)
+	}
+}
+
 func TestPeriodKeyDoesNotAllocate(t *testing.T) {
 	at := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
 	loc, _ := time.LoadLocation("Asia/Seoul")
-	if n := testing.AllocsPerRun(100, func() { _ = periodKeyAt(PeriodQuarter, loc, at) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = periodKeyAt(PeriodQuarter, time.April, loc, at) }); n != 0 {
 		t.Errorf("periodKeyAt allocates %v times", n)
 	}
 }

@@ -64,6 +64,7 @@ type PlanVersion struct {
 	ValidFrom time.Time // first instant in force (midnight in the scheme's zone when written as a date)
 	ValidTo   time.Time // first instant no longer in force; zero when open-ended
 	Period    PeriodUnit
+	YearStart time.Month // first month of the year for year and quarter periods (January unless fiscal)
 	Currency  Currency
 	Location  *time.Location
 	Rule      RuleSpec // the rule as written in the pack
@@ -79,8 +80,18 @@ func (v *PlanVersion) Covers(t time.Time) bool {
 
 // PeriodOf returns the version's period that contains t, in the scheme's zone.
 func (v *PlanVersion) PeriodOf(t time.Time) Period {
-	p, _ := PeriodOf(v.Period, v.Location, t) // unit and zone checked at load
-	return p
+	y, m, _ := t.In(v.Location).Date()
+	return periodAt(v.Period, v.YearStart, v.Location, y, m) // unit, zone and year start checked at load
+}
+
+// ParsePeriod returns the version's period named by key.
+func (v *PlanVersion) ParsePeriod(key string) (Period, error) {
+	return ParseFiscalPeriod(v.Period, v.YearStart, key, v.Location)
+}
+
+// periodKey returns the key of the version's period containing t.
+func (v *PlanVersion) periodKey(t time.Time) string {
+	return periodKeyAt(v.Period, v.YearStart, v.Location, t)
 }
 
 // Kind returns the rule kind.

@@ -143,7 +143,7 @@ func FuzzDeduction(f *testing.F) {
 				if err := e.Validate(); err != nil {
 					t.Fatalf("generated an invalid event: %v", err)
 				}
-				key = e.PlatformID + "/" + periodKeyAt(v.Period, v.Location, e.OccurredAt)
+				key = e.PlatformID + "/" + v.periodKey(e.OccurredAt)
 				before := states[key]
 				d, after, err = v.Deduct(&e, before)
 				d2, after2, err2 = v.Deduct(&e, before)

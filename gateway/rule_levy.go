@@ -32,7 +32,7 @@ func (v *PlanVersion) Levy(period string, turnover, payouts Money) (Levy, error)
 	if v.rule.kind != RuleTurnoverLevy {
 		return Levy{}, Invalid("plan", "not_a_levy", "plan "+v.SchemeID+"/"+v.PlanID+" is a "+string(v.rule.kind)+" rule, not a turnover levy")
 	}
-	if _, err := ParsePeriod(v.Period, period, v.Location); err != nil {
+	if _, err := v.ParsePeriod(period); err != nil {
 		return Levy{}, err
 	}
 	for _, x := range [...]struct {

@@ -64,16 +64,17 @@ func TestSchemeIndiaCoSSLevy(t *testing.T) {
 	c := mustCatalog(t)
 	runExamples(t, c, "in-coss", []ex{
 		{name: "events add up payouts and deduct nothing", events: []exEvent{
-			{at: "2026-03-05 12:00", gross: "500.00", flags: FlagAtClose, period: "2026"},
+			{at: "2026-03-05 12:00", gross: "500.00", flags: FlagAtClose, period: "FY2025"},
 			{at: "2026-03-06 12:00", gross: "250.00", flags: FlagAtClose},
 		}, closes: []exClose{{}}},
 		{name: "reversal", events: []exEvent{
 			{id: "a", at: "2026-03-05 12:00", gross: "500.00"},
 			{at: "2026-03-06 12:00", reverses: "a", flags: FlagAtClose | FlagReversal},
 		}},
-		{name: "year boundary in Kolkata", events: []exEvent{
-			{at: "2026-12-31T18:29:59Z", gross: "1.00", period: "2026"},
-			{at: "2026-12-31T18:30:00Z", gross: "1.00", period: "2027"},
+		{name: "financial year boundary in Kolkata", events: []exEvent{
+			{at: "2027-03-31T18:29:59Z", gross: "1.00", period: "FY2026"},
+			{at: "2027-03-31T18:30:00Z", gross: "1.00", period: "FY2027"},
+			{at: "2026-12-31T18:30:00Z", gross: "1.00", period: "FY2026"},
 		}},
 	})
 	v := mustVersion(t, "in-coss", "aggregator-levy", "2026-06-01T00:00:00Z")
@@ -86,14 +87,15 @@ func TestSchemeIndiaCoSSLevy(t *testing.T) {
 		capped            bool
 		code              string
 	}{
-		{"turnover rate below the cap", "2026", inr("10000000.00"), inr("5000000.00"), "100000.00", false, ""},
-		{"cap binds", "2026", inr("100000000.00"), inr("10000000.00"), "500000.00", true, ""},
-		{"exactly at the cap", "2026", inr("5000000.00"), inr("1000000.00"), "50000.00", false, ""},
-		{"half a paisa rounds up", "2026", inr("0.50"), inr("100.00"), "0.01", false, ""},
-		{"no payouts, no levy", "2026", inr("1000.00"), inr("0"), "0.00", true, ""},
-		{"rounding on the cap", "2026", inr("1000.00"), inr("0.30"), "0.02", true, ""}, // 0.015 → 0.02 < 10.00
-		{"negative turnover", "2026", inr("-1.00"), inr("1.00"), "", false, "negative"},
-		{"wrong currency", "2026", Money{100, "MYR"}, inr("1.00"), "", false, "currency_mismatch"},
+		{"turnover rate below the cap", "FY2026", inr("10000000.00"), inr("5000000.00"), "100000.00", false, ""},
+		{"cap binds", "FY2026", inr("100000000.00"), inr("10000000.00"), "500000.00", true, ""},
+		{"exactly at the cap", "FY2026", inr("5000000.00"), inr("1000000.00"), "50000.00", false, ""},
+		{"half a paisa rounds up", "FY2026", inr("0.50"), inr("100.00"), "0.01", false, ""},
+		{"no payouts, no levy", "FY2026", inr("1000.00"), inr("0"), "0.00", true, ""},
+		{"rounding on the cap", "FY2026", inr("1000.00"), inr("0.30"), "0.02", true, ""}, // 0.015 → 0.02 < 10.00
+		{"negative turnover", "FY2026", inr("-1.00"), inr("1.00"), "", false, "negative"},
+		{"wrong currency", "FY2026", Money{100, "MYR"}, inr("1.00"), "", false, "currency_mismatch"},
+		{"a calendar year is not a financial year", "2026", inr("1.00"), inr("1.00"), "", false, "malformed"},
 		{"a month is not a year", "2026-10", inr("1.00"), inr("1.00"), "", false, "malformed"},
 	}
 	for _, tt := range tests {

@@ -102,7 +102,7 @@ func Simulate(p *Plan, events []Earning, opt SimulateOptions) (Simulation, error
 			reject(e, err)
 			continue
 		}
-		k := key{e.PlatformID, worker(e), periodKeyAt(v.Period, v.Location, e.OccurredAt)}
+		k := key{e.PlatformID, worker(e), v.periodKey(e.OccurredAt)}
 		en := states[k]
 		if en == nil {
 			en = &entry{}
@@ -129,7 +129,7 @@ func Simulate(p *Plan, events []Earning, opt SimulateOptions) (Simulation, error
 			continue
 		}
 		v := en.v
-		if per, err := ParsePeriod(v.Period, k.period, v.Location); err == nil {
+		if per, err := v.ParsePeriod(k.period); err == nil {
 			if last, err := p.VersionAt(per.End.Add(-time.Nanosecond)); err == nil {
 				v = last
 			}
