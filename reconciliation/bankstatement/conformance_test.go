@@ -248,3 +248,25 @@ func fixtureLines(t testing.TB, name string) []string {
 	}
 	return strings.Split(string(b), "\n")
 }
+
+// Bank exports in ISO-8859-1 are read as such.
+func TestLatin1(t *testing.T) {
+	doc := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" +
+		`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>` +
+		`<GrpHdr><MsgId>L1</MsgId><CreDtTm>2026-11-16T10:00:00</CreDtTm></GrpHdr>` +
+		`<Ntfctn><Id>N1</Id><CreDtTm>2026-11-16T10:00:00</CreDtTm><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>` +
+		`<Ntry><Amt Ccy="EUR">10.5</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><DtTm>2026-11-16T23:30:00+09:00</DtTm></BookgDt>` +
+		`<BkTxCd/><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Soci` + "\xe9t\xe9" + ` G` + "\xe9n\xe9" + `rale</Nm></Dbtr></RltdPties></TxDtls></NtryDtls></Ntry>` +
+		`</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`
+	file, err := ParseCamt(strings.NewReader(doc), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := file.Receipts()[0]
+	if r.DebtorName != "Société Générale" || r.Amount != gateway.MustParseMoney("EUR", "10.50") || r.BookingDate != calendar.D(2026, 11, 16) {
+		t.Errorf("receipt %+v", r)
+	}
+	if s := file.Statements[0]; s.Account.IBAN != "DE89370400440532013000" || s.Opening != nil {
+		t.Errorf("statement %+v", s)
+	}
+}
