@@ -129,4 +129,3 @@ CREATE TABLE relay_positions (
 );
 
 CREATE INDEX earning_events_source_idx ON earning_events (source_topic, source_partition, source_offset);
-CREATE INDEX rejected_events_source_idx ON rejected_events (source_topic, source_partition, source_offset);
