@@ -53,6 +53,7 @@ type Config struct {
 	MaxBodyBytes int64
 	// ShutdownTimeout bounds the drain of in-flight requests; default 15s.
 	ShutdownTimeout time.Duration
+	Schemes         *gateway.Catalog // scheme packs for /v1/schemes and /v1/quote
 }
 
 // Server is the HTTP API.
@@ -97,6 +98,9 @@ func New(cfg Config) *Server {
 	v1 := e.Group("/v1")
 	v1.POST("/earnings", s.postEarnings)
 	v1.GET("/earnings/:event_id", s.getEarning)
+	v1.GET("/schemes", s.listSchemes)
+	v1.GET("/schemes/:id/plans", s.listPlans)
+	v1.POST("/quote", s.quote)
 	return s
 }
 
