@@ -9,11 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/coverbridge/coverbridge/deploy/localkafka"
 	"github.com/coverbridge/coverbridge/deploy/localpg"
+	"github.com/coverbridge/coverbridge/gateway/postgres"
 )
 
 // devDatabase is the database dev mode creates in its local cluster.
@@ -76,10 +78,55 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer broker.Close()
 		cfg.KafkaBrokers = broker.Addrs()
 	}
-	return serve(ctx, cfg, log, func(addr string) { printBanner(stdout, cfg, addr, log) })
+	return serve(ctx, cfg, log, serveHooks{
+		migrated:  func(ctx context.Context, db *postgres.DB) error { return seedDemo(ctx, db, log) },
+		listening: func(addr string) { printBanner(stdout, cfg, addr) },
+	})
 }
 
-func printBanner(w io.Writer, cfg config, addr string, _ *slog.Logger) {
+// demoPlatforms are the platforms dev mode creates: one per shipped scheme
+// pack, so every scheme can be tried at once.
+var demoPlatforms = []postgres.Platform{
+	{ID: "demo", Name: "Demo ride-hailing (Malaysia, Gig Workers Act)", Country: "MY", Currency: "MYR",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}}},
+	{ID: "demo-sess", Name: "Demo delivery (Malaysia, SESS plan 1)", Country: "MY", Currency: "MYR",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "my-sess", PlanID: "1"}}},
+	{ID: "demo-cn", Name: "Demo instant delivery (China)", Country: "CN", Currency: "CNY",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "cn-oip", PlanID: "per-order"}}},
+	{ID: "demo-kr", Name: "Demo platform (Korea, employment insurance)", Country: "KR", Currency: "KRW",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "kr-ei", PlanID: "platform-workers"}}},
+	{ID: "demo-ka", Name: "Demo ride-hailing (Karnataka welfare fee)", Country: "IN", Currency: "INR",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "in-ka-welfare", PlanID: "welfare-fee"}}},
+	{ID: "demo-in", Name: "Demo aggregator (India, CoSS levy)", Country: "IN", Currency: "INR",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "in-coss", PlanID: "aggregator-levy"}}},
+	{ID: "demo-cl", Name: "Demo freelance (Chile, honorarios)", Country: "CL", Currency: "CLP",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "cl-honorarios", PlanID: "withholding"}}},
+}
+
+// seedDemo creates the demo platforms that do not exist yet.
+func seedDemo(ctx context.Context, db *postgres.DB, log *slog.Logger) error {
+	have, err := db.Platforms(ctx)
+	if err != nil {
+		return err
+	}
+	exists := map[string]bool{}
+	for _, p := range have {
+		exists[p.ID] = true
+	}
+	for _, p := range demoPlatforms {
+		if exists[p.ID] {
+			continue
+		}
+		p.ActiveFrom = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		if err := db.CreatePlatform(ctx, p); err != nil {
+			return fmt.Errorf("seed demo platform %s: %w", p.ID, err)
+		}
+		log.Info("demo platform created", "platform", p.ID, "schemes", p.Schemes)
+	}
+	return nil
+}
+
+func printBanner(w io.Writer, cfg config, addr string) {
 	base := "http://" + addr
 	fmt.Fprintf(w, `
 Coverbridge is running (dev mode).

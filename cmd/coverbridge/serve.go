@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/engine"
 	"github.com/coverbridge/coverbridge/gateway/httpapi"
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
@@ -30,7 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, log, nil)
+	return serve(ctx, cfg, log, serveHooks{})
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,10 +61,17 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// serve runs the configured roles until ctx ends or one of them fails. When
-// the API role runs, listening is called with its bound address once it
-// accepts connections.
-func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(addr string)) error {
+// serveHooks let dev mode add to serve.
+type serveHooks struct {
+	// migrated runs once the database is migrated, before any role starts.
+	migrated func(ctx context.Context, db *postgres.DB) error
+	// listening is called with the API's bound address once it accepts
+	// connections.
+	listening func(addr string)
+}
+
+// serve runs the configured roles until ctx ends or one of them fails.
+func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) error {
 	db, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, MaxConns: int32(cfg.DBMaxConns)})
 	if err != nil {
 		return err
@@ -74,6 +84,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	if len(applied) > 0 {
 		log.Info("database migrated", "applied", applied)
 	}
+	if hooks.migrated != nil {
+		if err := hooks.migrated(ctx, db); err != nil {
+			return err
+		}
+	}
 	topics := []kafkabus.TopicSpec{
 		{Name: kafkabus.TopicEarnings, Partitions: cfg.Partitions},
 		{Name: kafkabus.TopicEarningsDLQ, Partitions: cfg.Partitions},
@@ -81,6 +96,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 	}
 	if err := kafkabus.EnsureTopics(ctx, cfg.KafkaBrokers, topics); err != nil {
 		return err
+	}
+	catalog, err := gateway.BuiltinPacks()
+	if err != nil {
+		return fmt.Errorf("load scheme packs: %w", err)
 	}
 	producer := kafkabus.NewProducer(kafkabus.ProducerConfig{Brokers: cfg.KafkaBrokers})
 	defer producer.Close()
@@ -101,8 +120,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 			return err
 		}
 		log.Info("api listening", "addr", api.Addr())
-		if listening != nil {
-			listening(api.Addr())
+		if hooks.listening != nil {
+			hooks.listening(api.Addr())
 		}
 		g.Go(func() error { return api.Run(gctx) })
 	}
@@ -114,7 +133,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, listening func(add
 			BatchSize: cfg.BatchSize,
 			BatchWait: cfg.BatchWait,
 			Logger:    log,
-		}, engine.New(engine.Config{Store: db, Logger: log}))
+			OnBatch: func(c kafkabus.Claim, _ int, _ time.Duration, lag int64) {
+				engine.ConsumerLag.WithLabelValues(c.Topic, strconv.Itoa(c.Partition)).Set(float64(lag))
+			},
+		}, engine.New(engine.Config{Store: db, Catalog: catalog, Logger: log}))
 		log.Info("engine consuming", "topic", kafkabus.TopicEarnings, "group", cfg.ConsumerGroup)
 		g.Go(func() error { return consumer.Run(gctx) })
 	}

@@ -1,8 +1,15 @@
-// Package engine turns consumed earnings messages into ledger writes. It is
-// the kafkabus.Handler of the "earnings" topic: each batch of one partition is
-// decoded with the platforms' wire format and applied to the store in one
-// transaction, together with the partition's next offset, so a redelivered
-// batch changes nothing.
+// Package engine turns consumed earnings messages into ledger entries. It is
+// the kafkabus.Handler of the "earnings" topic: each batch of one partition
+// is decoded with the platforms' wire format, its deductions computed with
+// the plan version in force at each event's time, and everything written to
+// PostgreSQL in one transaction together with the partition's next offset.
+// A redelivered batch therefore changes nothing, and a process that lost its
+// partition cannot write.
+//
+// Within a batch, events are applied in offset order: one worker's events are
+// on one partition (the Kafka key is the worker), so the running totals that
+// thresholds and progressive amounts depend on see them in the order the
+// platform sent them.
 package engine
 
 import (
@@ -10,9 +17,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/coverbridge/coverbridge/gateway"
@@ -21,65 +28,85 @@ import (
 	"github.com/coverbridge/coverbridge/platforms/feed"
 )
 
-// Store is where the engine records what it consumed.
+// Store is where the engine reads state and records what it consumed.
 type Store interface {
 	// ClaimPartition returns a fencing epoch and the next offset (-1: none).
 	ClaimPartition(ctx context.Context, p postgres.Partition) (epoch, next int64, err error)
-	// RecordEarnings applies a batch; postgres.ErrFenced when the epoch is stale.
-	RecordEarnings(ctx context.Context, b postgres.EarningBatch) (postgres.BatchResult, error)
+	// InBatch runs fn in one transaction that advances p to next; it
+	// returns postgres.ErrFenced when the epoch is stale.
+	InBatch(ctx context.Context, p postgres.Partition, next int64, fn func(*postgres.BatchTx) error) error
+	// Platforms lists every platform and its schemes.
+	Platforms(ctx context.Context) ([]postgres.Platform, error)
 }
 
 // Config configures New.
 type Config struct {
-	Store  Store        // required
+	Store   Store            // required
+	Catalog *gateway.Catalog // required: the scheme packs
+	// Now is the clock that decides the open period of late events; default time.Now.
+	Now    func() time.Time
 	Logger *slog.Logger // default slog.Default()
+	// PlatformRefresh is how often the platform list is reloaded; default 10s.
+	// An event from an unknown platform reloads it at once (at most once a second).
+	PlatformRefresh time.Duration
 }
 
 // Engine applies batches of earnings messages.
 type Engine struct {
-	store Store
-	log   *slog.Logger
+	cfg Config
+	log *slog.Logger
+
+	mu          sync.Mutex
+	platforms   map[string]*postgres.Platform
+	loadedAt    time.Time
+	lastMissing time.Time
 }
 
 // New returns an engine.
 func New(cfg Config) *Engine {
-	return &Engine{store: cfg.Store, log: cmp.Or(cfg.Logger, slog.Default())}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.PlatformRefresh = cmp.Or(cfg.PlatformRefresh, 10*time.Second)
+	return &Engine{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default())}
 }
-
-var (
-	consumed = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "coverbridge_events_consumed_total",
-		Help: "Earnings messages consumed by the engine, by outcome (recorded, duplicate, rejected).",
-	}, []string{"outcome"})
-)
 
 // ClaimPartition implements kafkabus.Handler.
 func (e *Engine) ClaimPartition(ctx context.Context, c kafkabus.Claim) (int64, int64, error) {
-	return e.store.ClaimPartition(ctx, partition(c))
+	return e.cfg.Store.ClaimPartition(ctx, partition(c))
 }
 
 // HandleBatch implements kafkabus.Handler.
 func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka.Message) error {
-	b := postgres.EarningBatch{Partition: partition(c), Next: msgs[len(msgs)-1].Offset + 1}
+	start := time.Now()
+	p := partition(c)
+	var in []postgres.IncomingEvent
+	var bad []postgres.Rejection
 	for _, m := range msgs {
 		ev, err := feed.Decode(m.Value)
 		if err != nil {
-			b.Rejections = append(b.Rejections, rejection(m, err))
+			bad = append(bad, rejection(m.Value, m.Offset, err))
 			continue
 		}
-		payload := feed.Canonical(ev)
-		b.Events = append(b.Events, postgres.IncomingEvent{Earning: ev, Payload: payload, Hash: feed.Hash(ev), Offset: m.Offset})
+		in = append(in, postgres.IncomingEvent{Earning: ev, Payload: feed.Canonical(ev), Hash: feed.Hash(ev), Offset: m.Offset})
 	}
-	res, err := e.store.RecordEarnings(ctx, b)
+	platforms, err := e.platformsFor(ctx, in)
+	if err != nil {
+		return err
+	}
+	var res Result
+	err = e.cfg.Store.InBatch(ctx, p, msgs[len(msgs)-1].Offset+1, func(tx *postgres.BatchTx) error {
+		var err error
+		res, err = e.apply(ctx, tx, p, in, bad, platforms)
+		return err
+	})
 	if errors.Is(err, postgres.ErrFenced) {
 		return kafkabus.ErrFenced
 	}
 	if err != nil {
 		return err
 	}
-	consumed.WithLabelValues("recorded").Add(float64(res.Recorded))
-	consumed.WithLabelValues("duplicate").Add(float64(res.Duplicates))
-	consumed.WithLabelValues("rejected").Add(float64(len(b.Rejections) + res.Conflicts))
+	res.observe(len(msgs), time.Since(start))
 	return nil
 }
 
@@ -87,15 +114,47 @@ func partition(c kafkabus.Claim) postgres.Partition {
 	return postgres.Partition{Group: c.Group, Topic: c.Topic, Partition: c.Partition, Generation: c.Generation, Epoch: c.Epoch}
 }
 
-// rejection describes a message that could not be decoded. The platform and
+// platformsFor returns the platform list, reloaded when it is stale or an
+// event names a platform it lacks.
+func (e *Engine) platformsFor(ctx context.Context, in []postgres.IncomingEvent) (map[string]*postgres.Platform, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	stale := e.platforms == nil || now.Sub(e.loadedAt) > e.cfg.PlatformRefresh
+	if !stale && now.Sub(e.lastMissing) > time.Second {
+		for _, ev := range in {
+			if _, ok := e.platforms[ev.Earning.PlatformID]; !ok {
+				stale, e.lastMissing = true, now
+				break
+			}
+		}
+	}
+	if stale {
+		list, err := e.cfg.Store.Platforms(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]*postgres.Platform, len(list))
+		for i := range list {
+			m[list[i].ID] = &list[i]
+		}
+		e.platforms, e.loadedAt = m, now
+	}
+	return e.platforms, nil
+}
+
+// rejection describes a message that cannot be applied. The platform and
 // event ids are taken from the message when it is JSON enough to have them.
-func rejection(m kafka.Message, err error) postgres.Rejection {
-	r := postgres.Rejection{Code: gateway.ErrorCode(err), Message: gateway.ErrorMessage(err), Payload: m.Value, Offset: m.Offset}
+func rejection(payload []byte, offset int64, err error) postgres.Rejection {
+	r := postgres.Rejection{Code: gateway.ErrorCode(err), Message: gateway.ErrorMessage(err), Payload: payload, Offset: offset}
 	var ge *gateway.Error
 	if errors.As(err, &ge) && len(ge.Details) > 0 {
 		r.Field = ge.Details[0].Field
 		r.Message = ge.Details[0].Message
+		if ge.Details[0].Code != "" {
+			r.Code = ge.Details[0].Code
+		}
 	}
-	r.PlatformID, r.EventID = feed.Identify(m.Value)
+	r.PlatformID, r.EventID = feed.Identify(payload)
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,14 +63,11 @@ func event(id, value string) postgres.IncomingEvent {
 func claim(t *testing.T, db *postgres.DB, partition int) postgres.Partition {
 	t.Helper()
 	p := postgres.Partition{Group: "g", Topic: "earnings", Partition: partition, Generation: 1}
-	epoch, next, err := db.ClaimPartition(context.Background(), p)
+	epoch, _, err := db.ClaimPartition(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Epoch = epoch
-	if next != -1 && epoch == 1 {
-		t.Fatalf("first claim: next = %d, want -1", next)
-	}
 	return p
 }
 
@@ -82,104 +80,157 @@ func count(t *testing.T, db *postgres.DB, table string) int {
 	return n
 }
 
-// TestRecordEarningsExactlyOnce replays batches with redeliveries and a
-// conflicting duplicate and checks one row per event id.
-func TestRecordEarningsExactlyOnce(t *testing.T) {
-	ctx := context.Background()
-	db := open(t)
-	p := claim(t, db, 0)
-
-	first := postgres.EarningBatch{Partition: p, Next: 3, Events: []postgres.IncomingEvent{
-		event("e1", "10.00"), event("e2", "20.00"), event("e1", "10.00"),
-	}}
-	for i, e := range first.Events {
-		first.Events[i].Offset = int64(i)
-		_ = e
-	}
-	res, err := db.RecordEarnings(ctx, first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Recorded != 2 || res.Duplicates != 1 || res.Conflicts != 0 {
-		t.Errorf("first batch = %+v, want 2 recorded, 1 duplicate", res)
-	}
-
-	// The same batch again (a redelivery after a crash before the Kafka
-	// commit) records nothing new.
-	res, err = db.RecordEarnings(ctx, first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Recorded != 0 || res.Duplicates != 3 {
-		t.Errorf("replayed batch = %+v, want 0 recorded, 3 duplicates", res)
-	}
-
-	// Same id, other payload: a conflict, rejected, never applied.
-	conflict := event("e2", "99.00")
-	conflict.Offset = 3
-	res, err = db.RecordEarnings(ctx, postgres.EarningBatch{Partition: p, Next: 4, Events: []postgres.IncomingEvent{conflict}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Conflicts != 1 || res.Rejected != 1 || res.Recorded != 0 {
-		t.Errorf("conflict batch = %+v", res)
-	}
-	if n := count(t, db, "earning_events"); n != 2 {
-		t.Errorf("earning_events rows = %d, want 2", n)
-	}
-	if n := count(t, db, "rejected_events"); n != 1 {
-		t.Errorf("rejected_events rows = %d, want 1", n)
-	}
-	got, err := db.Earning(ctx, "demo", "e2")
-	if err != nil || string(got.Payload) != `{"value": "20.00", "event_id": "e2"}` {
-		t.Errorf("e2 = %s, %v; want the first payload", got.Payload, err)
-	}
-	offsets, err := db.Offsets(ctx, "g", "earnings")
-	if err != nil || offsets[0] != 4 {
-		t.Errorf("offsets = %v, %v; want partition 0 at 4", offsets, err)
-	}
+// write applies one batch of events to partition p.
+func write(db *postgres.DB, p postgres.Partition, next int64, w postgres.BatchWrites) error {
+	return db.InBatch(context.Background(), p, next, func(tx *postgres.BatchTx) error {
+		_, err := tx.Write(context.Background(), w)
+		return err
+	})
 }
 
-// TestRecordEarningsFenced checks that a process that lost its partition to
-// a newer owner cannot write.
-func TestRecordEarningsFenced(t *testing.T) {
+// TestInBatchFenced checks that a process that lost its partition to a newer
+// owner cannot write, and that the newer owner resumes where the old one
+// committed.
+func TestInBatchFenced(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
 	old := claim(t, db, 1)
-	if _, err := db.RecordEarnings(ctx, postgres.EarningBatch{Partition: old, Next: 1, Events: []postgres.IncomingEvent{event("a", "1.00")}}); err != nil {
+	if err := write(db, old, 1, postgres.BatchWrites{Events: []postgres.IncomingEvent{event("a", "1.00")}}); err != nil {
 		t.Fatal(err)
 	}
 	newer := claim(t, db, 1)
 	if newer.Epoch <= old.Epoch {
 		t.Fatalf("epoch did not grow: %d then %d", old.Epoch, newer.Epoch)
 	}
-	_, err := db.RecordEarnings(ctx, postgres.EarningBatch{Partition: old, Next: 2, Events: []postgres.IncomingEvent{event("b", "2.00")}})
+	err := write(db, old, 2, postgres.BatchWrites{Events: []postgres.IncomingEvent{event("b", "2.00")}})
 	if !errors.Is(err, postgres.ErrFenced) {
 		t.Fatalf("stale owner: err = %v, want ErrFenced", err)
 	}
-	if _, err := db.Earning(ctx, "demo", "b"); gateway.ErrorCode(err) != gateway.ENOTFOUND {
-		t.Errorf("fenced batch was applied: %v", err)
+	if n := count(t, db, "earning_events"); n != 1 {
+		t.Errorf("earning_events = %d rows, want 1: the fenced batch was applied", n)
 	}
-	// The newer owner resumes at the offset the old one committed.
 	_, next, err := db.ClaimPartition(ctx, postgres.Partition{Group: "g", Topic: "earnings", Partition: 1})
 	if err != nil || next != 1 {
 		t.Errorf("next = %d, %v; want 1", next, err)
 	}
 }
 
-func TestRejectionsStoredOncePerMessage(t *testing.T) {
+// TestRecordedSeesWrites checks that a batch sees the events and entries that
+// earlier batches recorded.
+func TestRecordedSeesWrites(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)
+	p := claim(t, db, 0)
+	e1 := event("e1", "10.00")
+	entry := postgres.LedgerEntry{PlatformID: "demo", EventID: "e1", WorkerID: "w", SchemeID: "my-gig", PlanID: "s83",
+		PlanVersion: 1, Period: "2026-10", BookedPeriod: "2026-10", Kind: postgres.EntryDeduction, Currency: "MYR",
+		Worker: 13, Gross: 1000, Base: 1000}
+	if err := write(db, p, 1, postgres.BatchWrites{Events: []postgres.IncomingEvent{e1}, Entries: []postgres.LedgerEntry{entry}}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.InBatch(ctx, p, 2, func(tx *postgres.BatchTx) error {
+		keys := []postgres.EventKey{{PlatformID: "demo", EventID: "e1"}, {PlatformID: "demo", EventID: "e2"}}
+		got, err := tx.Recorded(ctx, keys)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[keys[0]] != e1.Hash {
+			t.Errorf("Recorded = %v, want e1 only", got)
+		}
+		entries, err := tx.Entries(ctx, keys[:1])
+		if err != nil {
+			return err
+		}
+		if len(entries) != 1 || entries[0].Worker != 13 || entries[0].SchemeID != "my-gig" {
+			t.Errorf("Entries = %+v", entries)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	balances, err := db.PeriodBalances(ctx, "demo")
+	if err != nil || len(balances) != 1 || balances[0].Worker != 13 || balances[0].Entries != 1 {
+		t.Errorf("balances = %+v, %v", balances, err)
+	}
+}
+
+func TestLedgerIsAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	p := claim(t, db, 0)
+	entry := postgres.LedgerEntry{PlatformID: "demo", EventID: "e1", WorkerID: "w", SchemeID: "s", PlanID: "p",
+		PlanVersion: 1, Period: "2026-10", BookedPeriod: "2026-10", Kind: postgres.EntryDeduction, Currency: "MYR", Worker: 5}
+	if err := write(db, p, 1, postgres.BatchWrites{Entries: []postgres.LedgerEntry{entry}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{`UPDATE ledger_entries SET worker_minor = 0`, `DELETE FROM ledger_entries`, `TRUNCATE ledger_entries`} {
+		if _, err := db.Pool.Exec(ctx, stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: err = %v, want append-only refusal", stmt, err)
+		}
+	}
+	if n := count(t, db, "ledger_entries"); n != 1 {
+		t.Errorf("ledger rows = %d, want 1", n)
+	}
+}
+
+func TestRejectionsStoredOncePerMessage(t *testing.T) {
+	db := open(t)
 	p := claim(t, db, 2)
-	b := postgres.EarningBatch{Partition: p, Next: 8, Rejections: []postgres.Rejection{
+	w := postgres.BatchWrites{Rejections: []postgres.Rejection{
 		{PlatformID: "demo", EventID: "x", Code: "invalid", Message: "gross is required", Field: "gross", Payload: []byte(`{}`), Offset: 7},
 	}}
 	for range 2 {
-		if _, err := db.RecordEarnings(ctx, b); err != nil {
+		if err := write(db, p, 8, w); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := count(t, db, "rejected_events"); n != 1 {
 		t.Errorf("rejected_events rows = %d, want 1", n)
+	}
+	r, err := db.Earning(context.Background(), "demo", "x")
+	if err != nil || r.Status != "rejected" || r.Rejection.Field != "gross" {
+		t.Errorf("Earning(x) = %+v, %v; want rejected on gross", r, err)
+	}
+}
+
+func TestPlatformsAndPeriods(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	p := postgres.Platform{ID: "acme", Name: "Acme", Country: "MY", Currency: "MYR", ActiveFrom: time.Now(),
+		Schemes: []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}, {SchemeID: "my-sess", PlanID: "2"}}}
+	if err := db.CreatePlatform(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreatePlatform(ctx, p); gateway.ErrorCode(err) != gateway.ECONFLICT {
+		t.Errorf("second create: %v, want conflict", err)
+	}
+	bad := p
+	bad.ID = "Bad Id"
+	if err := db.CreatePlatform(ctx, bad); gateway.ErrorCode(err) != gateway.EINVALID {
+		t.Errorf("bad id: %v, want invalid", err)
+	}
+	list, err := db.Platforms(ctx)
+	if err != nil || len(list) != 1 || len(list[0].Schemes) != 2 || list[0].Schemes[1].PlanID != "2" {
+		t.Fatalf("Platforms = %+v, %v", list, err)
+	}
+	for range 2 {
+		if err := db.ClosePeriod(ctx, "my-gig", "2026-10"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pt := claim(t, db, 0)
+	err = db.InBatch(ctx, pt, 1, func(tx *postgres.BatchTx) error {
+		closed, err := tx.Closed(ctx, []postgres.SchemePeriod{{SchemeID: "my-gig", Period: "2026-10"}, {SchemeID: "my-gig", Period: "2026-11"}})
+		if err != nil {
+			return err
+		}
+		if !closed[postgres.SchemePeriod{SchemeID: "my-gig", Period: "2026-10"}] || len(closed) != 1 {
+			t.Errorf("Closed = %v, want only 2026-10", closed)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

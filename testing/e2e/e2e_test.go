@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/testing/kafkatest"
 	"github.com/coverbridge/coverbridge/testing/pgtest"
 )
@@ -164,6 +165,12 @@ func TestEarningsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
+	db := &postgres.DB{Pool: pool}
+	if err := db.CreatePlatform(ctx, postgres.Platform{ID: "demo", Name: "Demo", Country: "MY", Currency: "MYR",
+		ActiveFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Schemes: []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}}}); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, id := range []string{"ord-1", "ord-2", "ord-3"} {
 		if code, body := post(t, s.base+"/v1/earnings", "application/json", earning(id, "23.50")); code != http.StatusAccepted || body["status"] != "accepted" {
@@ -230,12 +237,19 @@ func TestEarningsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var view struct {
-		Status string
-		Event  struct{ Gross struct{ Currency, Value string } }
+		Status     string
+		Event      struct{ Gross struct{ Currency, Value string } }
+		Withhold   struct{ Currency, Value string }
+		Deductions []struct {
+			SchemeID    string `json:"scheme_id"`
+			WorkerShare struct{ Value string } `json:"worker_share"`
+		}
 	}
 	json.NewDecoder(resp.Body).Decode(&view)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || view.Status != "recorded" || view.Event.Gross.Value != "23.50" {
+	// The Gig Workers Act takes 1.25% of 23.50, half up: 0.29.
+	if resp.StatusCode != 200 || view.Status != "recorded" || view.Event.Gross.Value != "23.50" ||
+		view.Withhold.Value != "0.29" || len(view.Deductions) != 1 || view.Deductions[0].SchemeID != "my-gig" {
 		t.Errorf("GET ord-1 = %d %+v", resp.StatusCode, view)
 	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/v1/earnings/nope?platform_id=demo": 404} {

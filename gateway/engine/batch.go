@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/coverbridge/coverbridge/gateway"
+	"github.com/coverbridge/coverbridge/gateway/postgres"
+)
+
+// Result counts what one batch did.
+type Result struct {
+	Recorded   int // new events recorded
+	Duplicates int // redeliveries of recorded events: dropped
+	Conflicts  int // same id, other content: rejected
+	Rejected   int // every rejection, conflicts included
+	Late       int // entries booked in a later period than their own
+	Entries    int // ledger entries appended
+}
+
+// batch is the working state of one batch's computation.
+type batch struct {
+	e         *Engine
+	p         postgres.Partition
+	platforms map[string]*postgres.Platform
+	now       time.Time
+
+	closed  map[postgres.SchemePeriod]bool
+	states  map[postgres.WorkerPeriodKey]gateway.PeriodState
+	entries map[postgres.EventKey][]postgres.LedgerEntry // originals, from the ledger and from this batch
+	reverse map[postgres.EventKey]bool                   // events already reversed
+
+	w   postgres.BatchWrites
+	res Result
+}
+
+// apply computes and writes one batch inside its transaction.
+func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Partition, in []postgres.IncomingEvent,
+	bad []postgres.Rejection, platforms map[string]*postgres.Platform) (Result, error) {
+	b := &batch{e: e, p: p, platforms: platforms, now: e.cfg.Now(), reverse: map[postgres.EventKey]bool{},
+		entries: map[postgres.EventKey][]postgres.LedgerEntry{}}
+	b.w.Rejections = bad
+
+	// Events already recorded, and the originals that reversals name.
+	var keys []postgres.EventKey
+	for _, ev := range in {
+		keys = append(keys, key(ev.Earning))
+		if ev.Earning.Kind == gateway.KindReversal {
+			keys = append(keys, postgres.EventKey{PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.Reverses})
+		}
+	}
+	recorded, err := tx.Recorded(ctx, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	fresh := b.dedupe(in, recorded)
+
+	var originals []postgres.EventKey
+	for _, ev := range fresh {
+		if ev.Earning.Kind == gateway.KindReversal {
+			originals = append(originals, postgres.EventKey{PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.Reverses})
+		}
+	}
+	stored, err := tx.Entries(ctx, originals)
+	if err != nil {
+		return Result{}, err
+	}
+	for _, en := range stored {
+		if en.Kind == postgres.EntryReversal {
+			b.reverse[postgres.EventKey{PlatformID: en.PlatformID, EventID: en.Reverses}] = true
+			continue
+		}
+		k := postgres.EventKey{PlatformID: en.PlatformID, EventID: en.EventID}
+		b.entries[k] = append(b.entries[k], en)
+	}
+
+	// The periods and running totals the batch touches.
+	periods, states := b.needs(fresh)
+	if b.closed, err = tx.Closed(ctx, periods); err != nil {
+		return Result{}, err
+	}
+	if b.states, err = tx.States(ctx, states); err != nil {
+		return Result{}, err
+	}
+	b.w.States = map[postgres.WorkerPeriodKey]gateway.PeriodState{}
+
+	for _, ev := range fresh {
+		if err := b.applyEvent(ev, recorded); err != nil {
+			b.reject(ev, err)
+			continue
+		}
+		b.w.Events = append(b.w.Events, ev)
+	}
+	n, err := tx.Write(ctx, b.w)
+	if err != nil {
+		return Result{}, err
+	}
+	b.res.Recorded, b.res.Entries, b.res.Rejected = len(b.w.Events), len(b.w.Entries), n
+	return b.res, nil
+}
+
+func key(e gateway.Earning) postgres.EventKey {
+	return postgres.EventKey{PlatformID: e.PlatformID, EventID: e.EventID}
+}
+
+// dedupe drops redeliveries and rejects conflicting duplicates, within the
+// batch and against the ledger.
+func (b *batch) dedupe(in []postgres.IncomingEvent, recorded map[postgres.EventKey][32]byte) []postgres.IncomingEvent {
+	seen := make(map[postgres.EventKey][32]byte, len(in))
+	var fresh []postgres.IncomingEvent
+	for _, ev := range in {
+		k := key(ev.Earning)
+		h, ok := recorded[k]
+		if !ok {
+			h, ok = seen[k]
+		}
+		switch {
+		case !ok:
+			seen[k] = ev.Hash
+			fresh = append(fresh, ev)
+		case h == ev.Hash:
+			b.res.Duplicates++
+		default:
+			b.res.Conflicts++
+			b.reject(ev, gateway.Invalid("event_id", gateway.ECONFLICT,
+				"an event with this id and a different content was already received"))
+		}
+	}
+	return fresh
+}
+
+func (b *batch) reject(ev postgres.IncomingEvent, err error) {
+	r := rejection(ev.Payload, ev.Offset, err)
+	r.PlatformID, r.EventID = ev.Earning.PlatformID, ev.Earning.EventID
+	b.w.Rejections = append(b.w.Rejections, r)
+}
+
+// workerID is how the ledger names the worker of an event: the worker key
+// when the platform's registration gave one, otherwise the platform's own
+// reference, kept apart per platform.
+func workerID(e gateway.Earning) string {
+	if e.WorkerKey != "" {
+		return e.WorkerKey
+	}
+	return "ref:" + e.PlatformID + ":" + e.WorkerRef
+}
+
+// needs lists the scheme periods and running totals the fresh events read.
+// Events that cannot be applied are skipped here and rejected later.
+func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, []postgres.WorkerPeriodKey) {
+	periods := map[postgres.SchemePeriod]bool{}
+	states := map[postgres.WorkerPeriodKey]bool{}
+	addOpen := func(v *gateway.PlanVersion) {
+		open := v.PeriodOf(b.now)
+		periods[postgres.SchemePeriod{SchemeID: v.SchemeID, Period: open.Key}] = true
+		periods[postgres.SchemePeriod{SchemeID: v.SchemeID, Period: open.Next().Key}] = true
+	}
+	for _, ev := range fresh {
+		e := ev.Earning
+		pl := b.platforms[e.PlatformID]
+		if pl == nil {
+			continue
+		}
+		if e.Kind == gateway.KindReversal {
+			for _, orig := range b.entries[postgres.EventKey{PlatformID: e.PlatformID, EventID: e.Reverses}] {
+				periods[postgres.SchemePeriod{SchemeID: orig.SchemeID, Period: orig.Period}] = true
+				states[stateKey(orig)] = true
+				if v, err := b.version(orig); err == nil {
+					addOpen(v)
+				}
+			}
+			continue
+		}
+		for _, s := range pl.Schemes {
+			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, s.PlanID, e.OccurredAt)
+			if err != nil {
+				continue
+			}
+			own := v.PeriodOf(e.OccurredAt).Key
+			periods[postgres.SchemePeriod{SchemeID: s.SchemeID, Period: own}] = true
+			states[postgres.WorkerPeriodKey{WorkerID: workerID(e), PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: s.PlanID, Period: own}] = true
+			addOpen(v)
+		}
+	}
+	return keysOf(periods), keysOf(states)
+}
+
+func keysOf[K comparable](m map[K]bool) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func stateKey(en postgres.LedgerEntry) postgres.WorkerPeriodKey {
+	return postgres.WorkerPeriodKey{WorkerID: en.WorkerID, PlatformID: en.PlatformID, SchemeID: en.SchemeID, PlanID: en.PlanID, Period: en.Period}
+}
+
+// version returns the plan version a ledger entry was computed with.
+func (b *batch) version(en postgres.LedgerEntry) (*gateway.PlanVersion, error) {
+	s, err := b.e.cfg.Catalog.Scheme(en.SchemeID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Plan(en.PlanID)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range p.Versions {
+		if v.Version == en.PlanVersion {
+			return v, nil
+		}
+	}
+	return nil, gateway.Errorf(gateway.ENOTFOUND, "plan %s/%s has no version %d", en.SchemeID, en.PlanID, en.PlanVersion)
+}
+
+// state returns the running totals of k as the batch has them so far.
+func (b *batch) state(k postgres.WorkerPeriodKey) gateway.PeriodState {
+	if s, ok := b.w.States[k]; ok {
+		return s
+	}
+	return b.states[k]
+}
+
+// booking returns the period an entry of period own counts in: its own while
+// that is open, otherwise the open period at the batch's time.
+func (b *batch) booking(v *gateway.PlanVersion, own string) (booked string, late bool) {
+	if !b.closed[postgres.SchemePeriod{SchemeID: v.SchemeID, Period: own}] {
+		return own, false
+	}
+	p := v.PeriodOf(b.now)
+	for b.closed[postgres.SchemePeriod{SchemeID: v.SchemeID, Period: p.Key}] {
+		p = p.Next()
+	}
+	return p.Key, true
+}
+
+// applyEvent computes one event's entries under every scheme of its
+// platform. It changes the batch only when every scheme succeeds.
+func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.EventKey][32]byte) error {
+	e := ev.Earning
+	pl := b.platforms[e.PlatformID]
+	switch {
+	case pl == nil:
+		return gateway.Invalid("platform_id", "unknown_platform", fmt.Sprintf("no platform %q is registered", e.PlatformID))
+	case e.Gross.Currency != pl.Currency:
+		return gateway.Invalid("gross.currency", "wrong_currency",
+			fmt.Sprintf("platform %s reports in %s, not %s", pl.ID, pl.Currency, e.Gross.Currency))
+	case e.OccurredAt.Before(pl.ActiveFrom):
+		return gateway.Invalid("occurred_at", "before_platform",
+			"occurred_at is before the platform was registered ("+pl.ActiveFrom.UTC().Format(time.RFC3339)+")")
+	}
+	var entries []postgres.LedgerEntry
+	states := map[postgres.WorkerPeriodKey]gateway.PeriodState{}
+	if e.Kind == gateway.KindReversal {
+		orig := postgres.EventKey{PlatformID: e.PlatformID, EventID: e.Reverses}
+		origs, known := b.entries[orig]
+		if _, ok := recorded[orig]; ok {
+			known = true
+		}
+		switch {
+		case !known:
+			return gateway.Invalid("reverses", "unknown_original", fmt.Sprintf("no event %q of this platform has been recorded", e.Reverses))
+		case b.reverse[orig]:
+			return gateway.Invalid("reverses", "already_reversed", fmt.Sprintf("event %q has already been reversed", e.Reverses))
+		}
+		for _, o := range origs {
+			if o.Kind != postgres.EntryDeduction {
+				return gateway.Invalid("reverses", "reversal", "a reversal cannot itself be reversed")
+			}
+			v, err := b.version(o)
+			if err != nil {
+				return err
+			}
+			k := stateKey(o)
+			before, ok := states[k]
+			if !ok {
+				before = b.state(k)
+			}
+			od := deductionOf(o, v.Kind())
+			d, after, err := v.Reverse(&e, &od, before)
+			if err != nil {
+				return err
+			}
+			states[k] = after
+			entries = append(entries, b.entry(ev, v, d, o.WorkerID, o.Period))
+		}
+		b.reverse[orig] = true
+	} else {
+		for _, s := range pl.Schemes {
+			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, s.PlanID, e.OccurredAt)
+			if err != nil {
+				return gateway.Invalid("occurred_at", "no_plan_version", gateway.ErrorMessage(err))
+			}
+			own := v.PeriodOf(e.OccurredAt).Key
+			k := postgres.WorkerPeriodKey{WorkerID: workerID(e), PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: s.PlanID, Period: own}
+			d, after, err := v.Deduct(&e, b.state(k))
+			if err != nil {
+				return err
+			}
+			states[k] = after
+			entries = append(entries, b.entry(ev, v, d, k.WorkerID, own))
+		}
+		b.entries[key(e)] = entries
+	}
+	for k, s := range states {
+		b.w.States[k] = s
+	}
+	for _, en := range entries {
+		if en.Late {
+			b.res.Late++
+		}
+	}
+	b.w.Entries = append(b.w.Entries, entries...)
+	return nil
+}
+
+// entry is the ledger entry of deduction d.
+func (b *batch) entry(ev postgres.IncomingEvent, v *gateway.PlanVersion, d gateway.Deduction, worker, own string) postgres.LedgerEntry {
+	booked, late := b.booking(v, own)
+	kind := postgres.EntryDeduction
+	if d.Reverses != "" {
+		kind = postgres.EntryReversal
+	}
+	return postgres.LedgerEntry{
+		PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.EventID, WorkerID: worker,
+		SchemeID: v.SchemeID, PlanID: v.PlanID, PlanVersion: v.Version,
+		Period: own, BookedPeriod: booked, Kind: kind, Late: late, Reverses: d.Reverses,
+		Currency: v.Currency, Worker: d.Worker.Amount, Platform: d.Platform.Amount,
+		Gross: d.Gross.Amount, Base: d.Base.Amount, Insured: d.Insured.Amount, Orders: d.Orders, Units: d.Units,
+		Flags: d.Flags, Partition: b.p.Partition, Offset: ev.Offset,
+	}
+}
+
+// deductionOf rebuilds the deduction a ledger entry records.
+func deductionOf(en postgres.LedgerEntry, kind gateway.RuleKind) gateway.Deduction {
+	m := func(a int64) gateway.Money { return gateway.Money{Amount: a, Currency: en.Currency} }
+	return gateway.Deduction{
+		EventID: en.EventID, Reverses: en.Reverses, SchemeID: en.SchemeID, PlanID: en.PlanID, Version: en.PlanVersion,
+		Period: en.Period, Kind: kind, Worker: m(en.Worker), Platform: m(en.Platform), Total: m(en.Worker + en.Platform),
+		Gross: m(en.Gross), Base: m(en.Base), Insured: m(en.Insured), Orders: en.Orders, Units: en.Units, Flags: en.Flags,
+	}
+}

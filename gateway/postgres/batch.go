@@ -1,0 +1,441 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/coverbridge/coverbridge/gateway"
+)
+
+// IncomingEvent is one decoded earnings event from a partition.
+type IncomingEvent struct {
+	Earning gateway.Earning
+	Payload []byte   // canonical JSON
+	Hash    [32]byte // of Payload
+	Offset  int64
+}
+
+// Rejection is one message that could not be applied, with the reason.
+type Rejection struct {
+	PlatformID string
+	EventID    string
+	Code       string
+	Message    string
+	Field      string
+	Payload    []byte
+	Offset     int64
+}
+
+// EventKey names an event: event ids are unique per platform.
+type EventKey struct{ PlatformID, EventID string }
+
+// WorkerPeriodKey names one worker's running totals.
+type WorkerPeriodKey struct {
+	WorkerID, PlatformID, SchemeID, PlanID, Period string
+}
+
+// SchemePeriod names one period of a scheme.
+type SchemePeriod struct{ SchemeID, Period string }
+
+// LedgerEntry is one line of the ledger: what one event took under one
+// scheme.
+type LedgerEntry struct {
+	PlatformID   string
+	EventID      string
+	WorkerID     string
+	SchemeID     string
+	PlanID       string
+	PlanVersion  int
+	Period       string // the event's own period
+	BookedPeriod string // the period the entry counts in
+	Kind         string // "deduction" or "reversal"
+	Late         bool
+	Reverses     string
+	Currency     gateway.Currency
+	Worker       int64
+	Platform     int64
+	Gross        int64
+	Base         int64
+	Insured      int64
+	Orders       int64
+	Units        int64
+	Flags        gateway.Flags
+	Partition    int
+	Offset       int64
+}
+
+// Ledger entry kinds.
+const (
+	EntryDeduction = "deduction"
+	EntryReversal  = "reversal"
+)
+
+// BatchTx is one batch's transaction. Its reads see the ledger as of the
+// batch; Write adds the batch's effects. Obtain one with InBatch.
+type BatchTx struct {
+	tx pgx.Tx
+	p  Partition
+}
+
+// InBatch runs fn in one transaction that first advances p's offset to next,
+// fencing: when p.Epoch is no longer the partition's owner, it returns
+// ErrFenced and fn never runs. The transaction commits when fn returns nil.
+func (db *DB) InBatch(ctx context.Context, p Partition, next int64, fn func(*BatchTx) error) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// Advancing the offset first takes the partition's row lock, so two
+		// owners of one partition never interleave.
+		if err := advanceOffset(ctx, tx, p, next); err != nil {
+			return err
+		}
+		return fn(&BatchTx{tx: tx, p: p})
+	})
+	if err != nil && !errors.Is(err, ErrFenced) {
+		return fmt.Errorf("batch %s/%d up to %d: %w", p.Topic, p.Partition, next, err)
+	}
+	return err
+}
+
+// Recorded returns the payload hash of each of keys already recorded.
+func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][32]byte, error) {
+	platforms, ids := splitKeys(keys)
+	rows, err := b.tx.Query(ctx, `
+		SELECT e.platform_id, e.event_id, e.payload_hash
+		FROM earning_events e
+		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id) USING (platform_id, event_id)`,
+		platforms, ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up recorded events: %w", err)
+	}
+	known := make(map[EventKey][32]byte, len(keys))
+	var k EventKey
+	var h []byte
+	_, err = pgx.ForEachRow(rows, []any{&k.PlatformID, &k.EventID, &h}, func() error {
+		known[k] = [32]byte(h)
+		return nil
+	})
+	return known, err
+}
+
+// Entries returns the ledger entries of the given events, and the entries
+// that reverse them.
+func (b *BatchTx) Entries(ctx context.Context, keys []EventKey) ([]LedgerEntry, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	platforms, ids := splitKeys(keys)
+	rows, err := b.tx.Query(ctx, `
+		SELECT `+entryColumns+` FROM ledger_entries l
+		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id)
+		  ON l.platform_id = k.platform_id AND (l.event_id = k.event_id OR l.reverses = k.event_id)`,
+		platforms, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger entries: %w", err)
+	}
+	return pgx.CollectRows(rows, scanEntry)
+}
+
+// Closed returns which of the given scheme periods are closed. It takes a
+// shared lock on each, so a period cannot be closed while this batch books
+// into it.
+func (b *BatchTx) Closed(ctx context.Context, periods []SchemePeriod) (map[SchemePeriod]bool, error) {
+	if len(periods) == 0 {
+		return map[SchemePeriod]bool{}, nil
+	}
+	locks := make([]int64, len(periods))
+	schemes := make([]string, len(periods))
+	keys := make([]string, len(periods))
+	for i, p := range periods {
+		locks[i] = periodLock(p)
+		schemes[i], keys[i] = p.SchemeID, p.Period
+	}
+	slices.Sort(locks)
+	if _, err := b.tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(k) FROM unnest($1::bigint[]) AS k`, slices.Compact(locks)); err != nil {
+		return nil, fmt.Errorf("lock periods: %w", err)
+	}
+	rows, err := b.tx.Query(ctx, `
+		SELECT p.scheme_id, p.period FROM scheme_periods p
+		JOIN unnest($1::text[], $2::text[]) AS k(scheme_id, period) USING (scheme_id, period)
+		WHERE p.status = 'closed'`, schemes, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read period states: %w", err)
+	}
+	closed := map[SchemePeriod]bool{}
+	var sp SchemePeriod
+	_, err = pgx.ForEachRow(rows, []any{&sp.SchemeID, &sp.Period}, func() error { closed[sp] = true; return nil })
+	return closed, err
+}
+
+// periodLock is the advisory lock key of a scheme period: batches hold it
+// shared while they book into the period, closing takes it exclusively.
+func periodLock(p SchemePeriod) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("period\x00" + p.SchemeID + "\x00" + p.Period))
+	return int64(h.Sum64())
+}
+
+// States returns the running totals of each of keys; a key with no row yet
+// is absent (its state is the zero state).
+func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[WorkerPeriodKey]gateway.PeriodState, error) {
+	cols := make([][]string, 5)
+	for _, k := range keys {
+		cols[0] = append(cols[0], k.WorkerID)
+		cols[1] = append(cols[1], k.PlatformID)
+		cols[2] = append(cols[2], k.SchemeID)
+		cols[3] = append(cols[3], k.PlanID)
+		cols[4] = append(cols[4], k.Period)
+	}
+	rows, err := b.tx.Query(ctx, `
+		SELECT w.worker_id, w.platform_id, w.scheme_id, w.plan_id, w.period, w.currency, w.events, w.gross, w.base,
+		       w.insured, w.orders, w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform
+		FROM worker_periods w
+		JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(worker_id, platform_id, scheme_id, plan_id, period)
+		  USING (worker_id, platform_id, scheme_id, plan_id, period)`,
+		cols[0], cols[1], cols[2], cols[3], cols[4])
+	if err != nil {
+		return nil, fmt.Errorf("read worker periods: %w", err)
+	}
+	out := make(map[WorkerPeriodKey]gateway.PeriodState, len(keys))
+	var k WorkerPeriodKey
+	var s gateway.PeriodState
+	var cur string
+	_, err = pgx.ForEachRow(rows, []any{&k.WorkerID, &k.PlatformID, &k.SchemeID, &k.PlanID, &k.Period, &cur,
+		&s.Events, &s.Gross, &s.Base, &s.Insured, &s.Orders, &s.Units, &s.Worker, &s.Platform, &s.SettledWorker, &s.SettledPlatform},
+		func() error {
+			s.Period, s.Currency = k.Period, gateway.Currency(strings.TrimSpace(cur))
+			if s.Currency == "" {
+				// A state written back to empty (its only event reversed)
+				// is the state before the first event.
+				s = gateway.PeriodState{}
+			}
+			out[k] = s
+			return nil
+		})
+	return out, err
+}
+
+// BatchWrites is everything one batch adds.
+type BatchWrites struct {
+	Events     []IncomingEvent // events to record
+	Entries    []LedgerEntry
+	States     map[WorkerPeriodKey]gateway.PeriodState // the new running totals
+	Rejections []Rejection
+}
+
+// Write records the batch's events, ledger entries, running totals, the
+// platforms' period balances and rejections. It returns how many rejections
+// were new (a redelivered bad message is stored once).
+func (b *BatchTx) Write(ctx context.Context, w BatchWrites) (int, error) {
+	if err := b.copyEvents(ctx, w.Events); err != nil {
+		return 0, err
+	}
+	if err := b.copyEntries(ctx, w.Entries); err != nil {
+		return 0, err
+	}
+	if err := b.upsertStates(ctx, w.States); err != nil {
+		return 0, err
+	}
+	if err := b.addBalances(ctx, w.Entries); err != nil {
+		return 0, err
+	}
+	return b.insertRejections(ctx, w.Rejections)
+}
+
+func (b *BatchTx) copyEvents(ctx context.Context, evs []IncomingEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(evs))
+	for i, ev := range evs {
+		e := ev.Earning
+		rows[i] = []any{e.PlatformID, e.EventID, e.WorkerRef, e.WorkerKey, string(e.Kind), e.OccurredAt,
+			string(e.Gross.Currency), e.Gross.Amount, json.RawMessage(ev.Payload), ev.Hash[:], b.p.Topic, b.p.Partition, ev.Offset}
+	}
+	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"earning_events"},
+		[]string{"platform_id", "event_id", "worker_ref", "worker_key", "kind", "occurred_at",
+			"currency", "gross_minor", "payload", "payload_hash", "source_topic", "source_partition", "source_offset"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("record %d events: %w", len(evs), err)
+	}
+	return nil
+}
+
+const entryColumns = `l.platform_id, l.event_id, l.worker_id, l.scheme_id, l.plan_id, l.plan_version, l.period,
+	l.booked_period, l.entry_kind, l.late, l.reverses, l.currency, l.worker_minor, l.platform_minor, l.gross_minor,
+	l.base_minor, l.insured_minor, l.orders, l.units, l.flags, l.source_partition, l.source_offset`
+
+var entryCopyColumns = []string{"platform_id", "event_id", "worker_id", "scheme_id", "plan_id", "plan_version", "period",
+	"booked_period", "entry_kind", "late", "reverses", "currency", "worker_minor", "platform_minor", "gross_minor",
+	"base_minor", "insured_minor", "orders", "units", "flags", "source_partition", "source_offset"}
+
+func scanEntry(row pgx.CollectableRow) (LedgerEntry, error) {
+	var e LedgerEntry
+	var cur string
+	var flags int32
+	err := row.Scan(&e.PlatformID, &e.EventID, &e.WorkerID, &e.SchemeID, &e.PlanID, &e.PlanVersion, &e.Period,
+		&e.BookedPeriod, &e.Kind, &e.Late, &e.Reverses, &cur, &e.Worker, &e.Platform, &e.Gross,
+		&e.Base, &e.Insured, &e.Orders, &e.Units, &flags, &e.Partition, &e.Offset)
+	e.Currency, e.Flags = gateway.Currency(cur), gateway.Flags(flags)
+	return e, err
+}
+
+func (b *BatchTx) copyEntries(ctx context.Context, es []LedgerEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(es))
+	for i, e := range es {
+		rows[i] = []any{e.PlatformID, e.EventID, e.WorkerID, e.SchemeID, e.PlanID, e.PlanVersion, e.Period,
+			e.BookedPeriod, e.Kind, e.Late, e.Reverses, string(e.Currency), e.Worker, e.Platform, e.Gross,
+			e.Base, e.Insured, e.Orders, e.Units, int32(e.Flags), e.Partition, e.Offset}
+	}
+	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"ledger_entries"}, entryCopyColumns, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("append %d ledger entries: %w", len(es), err)
+	}
+	return nil
+}
+
+// upsertStates writes the new running totals, in key order so that two
+// transactions never wait for each other's rows in opposite orders.
+func (b *BatchTx) upsertStates(ctx context.Context, states map[WorkerPeriodKey]gateway.PeriodState) error {
+	if len(states) == 0 {
+		return nil
+	}
+	keys := make([]WorkerPeriodKey, 0, len(states))
+	for k := range states {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b WorkerPeriodKey) int {
+		return cmp.Or(cmp.Compare(a.WorkerID, b.WorkerID), cmp.Compare(a.PlatformID, b.PlatformID),
+			cmp.Compare(a.SchemeID, b.SchemeID), cmp.Compare(a.PlanID, b.PlanID), cmp.Compare(a.Period, b.Period))
+	})
+	n := len(keys)
+	txt := make([][]string, 6)
+	num := make([][]int64, 10)
+	for i := range txt {
+		txt[i] = make([]string, 0, n)
+	}
+	for i := range num {
+		num[i] = make([]int64, 0, n)
+	}
+	for _, k := range keys {
+		s := states[k]
+		for i, v := range []string{k.WorkerID, k.PlatformID, k.SchemeID, k.PlanID, k.Period, string(s.Currency)} {
+			txt[i] = append(txt[i], v)
+		}
+		for i, v := range []int64{s.Events, s.Gross, s.Base, s.Insured, s.Orders, s.Units, s.Worker, s.Platform, s.SettledWorker, s.SettledPlatform} {
+			num[i] = append(num[i], v)
+		}
+	}
+	_, err := b.tx.Exec(ctx, `
+		INSERT INTO worker_periods (worker_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base,
+		       insured, orders, units, worker_minor, platform_minor, settled_worker, settled_platform)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+		       $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
+		       $14::bigint[], $15::bigint[], $16::bigint[])
+		ON CONFLICT ON CONSTRAINT worker_periods_pkey DO UPDATE SET
+		       events = EXCLUDED.events, gross = EXCLUDED.gross, base = EXCLUDED.base, insured = EXCLUDED.insured,
+		       orders = EXCLUDED.orders, units = EXCLUDED.units, worker_minor = EXCLUDED.worker_minor,
+		       platform_minor = EXCLUDED.platform_minor, settled_worker = EXCLUDED.settled_worker,
+		       settled_platform = EXCLUDED.settled_platform, updated_at = now()`,
+		txt[0], txt[1], txt[2], txt[3], txt[4], txt[5],
+		num[0], num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8], num[9])
+	if err != nil {
+		return fmt.Errorf("write %d worker periods: %w", n, err)
+	}
+	return nil
+}
+
+// addBalances adds the entries to the platforms' period balances of this
+// batch's partition.
+func (b *BatchTx) addBalances(ctx context.Context, es []LedgerEntry) error {
+	type key struct{ platform, scheme, period, currency string }
+	type sums struct{ entries, late, worker, platform int64 }
+	agg := map[key]*sums{}
+	var order []key
+	for _, e := range es {
+		k := key{e.PlatformID, e.SchemeID, e.BookedPeriod, string(e.Currency)}
+		s := agg[k]
+		if s == nil {
+			s = &sums{}
+			agg[k] = s
+			order = append(order, k)
+		}
+		s.entries++
+		if e.Late {
+			s.late++
+		}
+		s.worker += e.Worker
+		s.platform += e.Platform
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	slices.SortFunc(order, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.platform, b.platform), cmp.Compare(a.scheme, b.scheme), cmp.Compare(a.period, b.period))
+	})
+	var platforms, schemes, periods, currencies []string
+	var entries, late, worker, platform []int64
+	for _, k := range order {
+		s := agg[k]
+		platforms, schemes, periods, currencies = append(platforms, k.platform), append(schemes, k.scheme), append(periods, k.period), append(currencies, k.currency)
+		entries, late, worker, platform = append(entries, s.entries), append(late, s.late), append(worker, s.worker), append(platform, s.platform)
+	}
+	_, err := b.tx.Exec(ctx, `
+		INSERT INTO platform_period_balances (platform_id, scheme_id, period, source_partition, currency,
+		       entries, late_entries, worker_minor, platform_minor)
+		SELECT p, s, per, $5, c, n, l, w, pl
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+		     AS u(p, s, per, c, n, l, w, pl)
+		ON CONFLICT ON CONSTRAINT platform_period_balances_pkey DO UPDATE SET
+		       entries = platform_period_balances.entries + EXCLUDED.entries,
+		       late_entries = platform_period_balances.late_entries + EXCLUDED.late_entries,
+		       worker_minor = platform_period_balances.worker_minor + EXCLUDED.worker_minor,
+		       platform_minor = platform_period_balances.platform_minor + EXCLUDED.platform_minor`,
+		platforms, schemes, periods, currencies, b.p.Partition, entries, late, worker, platform)
+	if err != nil {
+		return fmt.Errorf("add platform balances: %w", err)
+	}
+	return nil
+}
+
+func (b *BatchTx) insertRejections(ctx context.Context, rs []Rejection) (int, error) {
+	if len(rs) == 0 {
+		return 0, nil
+	}
+	var platforms, events, codes, messages, fields []string
+	var payloads [][]byte
+	var offsets []int64
+	for _, r := range rs {
+		platforms, events, codes, messages, fields = append(platforms, r.PlatformID), append(events, r.EventID),
+			append(codes, r.Code), append(messages, r.Message), append(fields, r.Field)
+		payloads, offsets = append(payloads, r.Payload), append(offsets, r.Offset)
+	}
+	tag, err := b.tx.Exec(ctx, `
+		INSERT INTO rejected_events (platform_id, event_id, code, message, field, payload, source_topic, source_partition, source_offset)
+		SELECT p, e, c, m, f, pl, $8, $9, o
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bigint[]) AS u(p, e, c, m, f, pl, o)
+		ON CONFLICT ON CONSTRAINT rejected_events_source_key DO NOTHING`,
+		platforms, events, codes, messages, fields, payloads, offsets, b.p.Topic, b.p.Partition)
+	if err != nil {
+		return 0, fmt.Errorf("store %d rejections: %w", len(rs), err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func splitKeys(keys []EventKey) (platforms, ids []string) {
+	platforms, ids = make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		platforms[i], ids[i] = k.PlatformID, k.EventID
+	}
+	return platforms, ids
+}
