@@ -153,7 +153,7 @@ func TestDuplicatesConflictsAndRejections(t *testing.T) {
 	f := newFixture(t)
 	f.send(
 		ev("grab", "o1", "d1", "2026-10-03T08:15:00+08:00", "10.00"),
-		ev("grab", "o1", "d1", "2026-10-03T08:15:00+08:00", "10.0"), // same content, other spelling
+		ev("grab", "o1", "d1", "2026-10-03T08:15:00+08:00", "10.0"),  // same content, other spelling
 		ev("grab", "o1", "d1", "2026-10-03T08:15:00+08:00", "11.00"), // conflict
 		ev("nobody", "x1", "d1", "2026-10-03T08:15:00+08:00", "10.00"),
 		`{"event_id":"bad","platform_id":"grab","gross":12}`,

@@ -168,7 +168,7 @@ func TestEarningsEndToEnd(t *testing.T) {
 	db := &postgres.DB{Pool: pool}
 	if err := db.CreatePlatform(ctx, postgres.Platform{ID: "demo", Name: "Demo", Country: "MY", Currency: "MYR",
 		ActiveFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		Schemes: []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}}}); err != nil {
+		Schemes:    []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -237,11 +237,13 @@ func TestEarningsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var view struct {
-		Status     string
-		Event      struct{ Gross struct{ Currency, Value string } }
+		Status string
+		Event  struct {
+			Gross struct{ Currency, Value string }
+		}
 		Withhold   struct{ Currency, Value string }
 		Deductions []struct {
-			SchemeID    string `json:"scheme_id"`
+			SchemeID    string                 `json:"scheme_id"`
 			WorkerShare struct{ Value string } `json:"worker_share"`
 		}
 	}
