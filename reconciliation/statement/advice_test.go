@@ -92,7 +92,7 @@ func TestParseAdviceCSVRejects(t *testing.T) {
 }
 
 func TestParseAdviceCSVTooLarge(t *testing.T) {
-	input := "payment_reference,value_date,currency,worker_key,amount\n" + strings.Repeat("X,2026-11-14,MYR,w,1\n", 1)+strings.Repeat("Y,2026-11-14,MYR,w,1\n", 100)
+	input := "payment_reference,value_date,currency,worker_key,amount\n" + strings.Repeat("X,2026-11-14,MYR,w,1\n", 1) + strings.Repeat("Y,2026-11-14,MYR,w,1\n", 100)
 	_, err := ParseAdviceCSV(strings.NewReader(input), "p", CSVConfig{MaxBytes: 200})
 	if gateway.ErrorCode(err) != gateway.ETOOLARGE {
 		t.Errorf("err = %v, want too_large", err)
