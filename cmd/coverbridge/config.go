@@ -26,6 +26,7 @@ type config struct {
 	DBMaxConns    int
 	LogLevel      string
 	LogFormat     string
+	SchemesDir    string
 }
 
 // setting documents one configuration value.
@@ -46,6 +47,7 @@ var settings = []setting{
 	{"db-max-conns", "COVERBRIDGE_DB_MAX_CONNS", "8", "PostgreSQL pool size"},
 	{"log-level", "COVERBRIDGE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "COVERBRIDGE_LOG_FORMAT", "text", "text or json"},
+	{"schemes-dir", "COVERBRIDGE_SCHEMES_DIR", "", "folder of scheme packs (*.json) loaded and stored at start; the built-in packs when empty"},
 }
 
 // parseConfig reads flags (args) over environment over defaults.
@@ -76,6 +78,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 		ConsumerGroup: get("consumer-group"),
 		LogLevel:      get("log-level"),
 		LogFormat:     get("log-format"),
+		SchemesDir:    get("schemes-dir"),
 	}
 	var err error
 	ints := []struct {

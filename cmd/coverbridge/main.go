@@ -48,6 +48,7 @@ commands:
   dev       run everything in one process on embedded PostgreSQL and Kafka
   serve     run the given roles against DATABASE_URL and KAFKA_BROKERS
   migrate   apply database migrations to DATABASE_URL
+  plans     simulate a plan on earnings events: plans simulate --pack … --events …
   version   print the version
 
 Run "coverbridge <command> -h" for the flags of a command.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
+	case "plans":
+		return runPlans(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coverbridge", version)
 		return nil
