@@ -139,6 +139,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 		}, engine.New(engine.Config{Store: db, Catalog: catalog, Logger: log}))
 		log.Info("engine consuming", "topic", kafkabus.TopicEarnings, "group", cfg.ConsumerGroup)
 		g.Go(func() error { return consumer.Run(gctx) })
+		relay := engine.NewRelay(engine.RelayConfig{Store: db, Publisher: producer, Logger: log})
+		g.Go(func() error { return relay.Run(gctx) })
 	}
 	if cfg.has(roleScheduler) {
 		log.Info("scheduler: no scheduled jobs are configured")

@@ -1,20 +1,20 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/coverbridge/coverbridge/gateway"
+	"github.com/coverbridge/coverbridge/gateway/engine"
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
-	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/feed"
 )
 
@@ -22,65 +22,6 @@ import (
 type earningAccepted struct {
 	EventID string `json:"event_id"`
 	Status  string `json:"status"` // "accepted": durable in Kafka
-}
-
-// earningView is what became of an event.
-type earningView struct {
-	EventID    string          `json:"event_id"`
-	Status     string          `json:"status"` // recorded or rejected
-	RecordedAt time.Time       `json:"recorded_at"`
-	Event      json.RawMessage `json:"event,omitempty"`
-	// Withhold is the worker share to withhold from the payout, all schemes
-	// together; Deductions has the detail per scheme.
-	Withhold   *gateway.Money  `json:"withhold,omitempty"`
-	Deductions []deductionView `json:"deductions,omitempty"`
-	Rejection  *rejectionView  `json:"rejection,omitempty"`
-}
-
-type deductionView struct {
-	SchemeID      string        `json:"scheme_id"`
-	PlanID        string        `json:"plan_id"`
-	PlanVersion   int           `json:"plan_version"`
-	Period        string        `json:"period"`
-	BookedPeriod  string        `json:"booked_period"`
-	Late          bool          `json:"late"`
-	Kind          string        `json:"kind"`
-	Reverses      string        `json:"reverses,omitempty"`
-	WorkerShare   gateway.Money `json:"worker_share"`
-	PlatformShare gateway.Money `json:"platform_share"`
-	Total         gateway.Money `json:"total"`
-	Flags         []string      `json:"flags,omitempty"`
-}
-
-type rejectionView struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-func newEarningView(id string, r postgres.RecordedEarning) earningView {
-	v := earningView{EventID: id, Status: r.Status, RecordedAt: r.RecordedAt.UTC(), Event: r.Payload}
-	if r.Rejection != nil {
-		v.Rejection = &rejectionView{Code: r.Rejection.Code, Message: r.Rejection.Message, Field: r.Rejection.Field}
-		return v
-	}
-	var withhold gateway.Money
-	for _, en := range r.Entries {
-		m := func(a int64) gateway.Money { return gateway.Money{Amount: a, Currency: en.Currency} }
-		v.Deductions = append(v.Deductions, deductionView{
-			SchemeID: en.SchemeID, PlanID: en.PlanID, PlanVersion: en.PlanVersion, Period: en.Period,
-			BookedPeriod: en.BookedPeriod, Late: en.Late, Kind: en.Kind, Reverses: en.Reverses,
-			WorkerShare: m(en.Worker), PlatformShare: m(en.Platform), Total: m(en.Worker + en.Platform),
-			Flags: en.Flags.Names(),
-		})
-		if sum, err := withhold.Add(m(en.Worker)); err == nil {
-			withhold = sum
-		}
-	}
-	if len(r.Entries) > 0 {
-		v.Withhold = &withhold
-	}
-	return v
 }
 
 // postEarnings accepts one earnings event and answers once it is durable in
@@ -129,7 +70,7 @@ func (s *Server) getEarning(c echo.Context) error {
 	for {
 		r, err := s.cfg.Earnings.Earning(ctx, platform, id)
 		if err == nil {
-			return c.JSON(http.StatusOK, newEarningView(id, r))
+			return c.JSON(http.StatusOK, engine.Outcome(platform, id, r))
 		}
 		if gateway.ErrorCode(err) != gateway.ENOTFOUND || time.Now().Add(pause).After(deadline) {
 			return err
@@ -161,4 +102,56 @@ func (s *Server) readBody(c echo.Context, want string) ([]byte, error) {
 		return nil, gateway.Errorf(gateway.EINVALID, "read request body: %v", err)
 	}
 	return body, nil
+}
+
+// rejectionList is a page of a platform's rejected messages.
+type rejectionList struct {
+	Rejections []rejectionItem `json:"rejections"`
+	// Next is the cursor of the following page: pass it as ?before=.
+	Next int64 `json:"next,omitempty"`
+}
+
+type rejectionItem struct {
+	ID         int64     `json:"id"`
+	EventID    string    `json:"event_id,omitempty"`
+	Code       string    `json:"code"`
+	Message    string    `json:"message"`
+	Field      string    `json:"field,omitempty"`
+	RejectedAt time.Time `json:"rejected_at"`
+}
+
+// listRejections pages through a platform's rejected messages, newest first.
+func (s *Server) listRejections(c echo.Context) error {
+	platform := c.QueryParam("platform_id")
+	if platform == "" {
+		return gateway.Invalid("platform_id", "required", "the platform_id query parameter is required")
+	}
+	limit, before := 100, int64(0)
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return gateway.Invalid("limit", "bad_limit", "limit must be an integer from 1 to 1000")
+		}
+		limit = n
+	}
+	if v := c.QueryParam("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return gateway.Invalid("before", "bad_cursor", "before must be a cursor from a previous page")
+		}
+		before = n
+	}
+	rs, err := s.cfg.Earnings.Rejections(c.Request().Context(), platform, before, limit)
+	if err != nil {
+		return err
+	}
+	out := rejectionList{Rejections: []rejectionItem{}}
+	for _, r := range rs {
+		out.Rejections = append(out.Rejections, rejectionItem{ID: r.ID, EventID: r.EventID, Code: r.Code,
+			Message: r.Message, Field: r.Field, RejectedAt: r.RejectedAt.UTC()})
+	}
+	if len(rs) == limit {
+		out.Next = rs[len(rs)-1].ID
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -34,6 +34,8 @@ type Publisher interface {
 // an event it does not have.
 type EarningReader interface {
 	Earning(ctx context.Context, platformID, eventID string) (postgres.RecordedEarning, error)
+	// Rejections pages through a platform's rejected messages, newest first.
+	Rejections(ctx context.Context, platformID string, before int64, limit int) ([]postgres.StoredRejection, error)
 }
 
 // Check is a readiness probe of one dependency.
@@ -98,6 +100,7 @@ func New(cfg Config) *Server {
 	v1 := e.Group("/v1")
 	v1.POST("/earnings", s.postEarnings)
 	v1.GET("/earnings/:event_id", s.getEarning)
+	v1.GET("/rejections", s.listRejections)
 	v1.GET("/schemes", s.listSchemes)
 	v1.GET("/schemes/:id/plans", s.listPlans)
 	v1.POST("/quote", s.quote)

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
 
+	"github.com/coverbridge/coverbridge/gateway/kafkabus"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/testing/kafkatest"
 	"github.com/coverbridge/coverbridge/testing/pgtest"
@@ -275,5 +277,78 @@ func TestEarningsEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
+	// The relay publishes every outcome to "deductions" and the conflict to
+	// the dead-letter topic, with the reason in headers.
+	deductions := readTopic(t, brokers, "deductions", 3)
+	var outcome struct {
+		Status   string
+		Withhold struct{ Value string }
+	}
+	if err := json.Unmarshal(deductions["ord-1"].Value, &outcome); err != nil || outcome.Status != "recorded" || outcome.Withhold.Value != "0.29" {
+		t.Errorf("deductions[ord-1] = %s, %v", deductions["ord-1"].Value, err)
+	}
+	dlq := readTopic(t, brokers, "earnings.dlq", 1)
+	m, ok := dlq["demo/ord-2"]
+	if !ok || header(m, "reason_code") != "conflict" {
+		t.Errorf("dead-letter messages = %v, want demo/ord-2 with reason_code conflict", dlq)
+	}
 	s.stop(t)
+}
+
+// readTopic waits until a topic holds n distinct keys and returns the last
+// message of each key.
+func readTopic(t *testing.T, brokers []string, topic string, n int) map[string]kafka.Message {
+	t.Helper()
+	var out map[string]kafka.Message
+	waitFor(t, fmt.Sprintf("%d keys on %s", n, topic), 30*time.Second, func() (bool, error) {
+		var err error
+		out, err = readAll(brokers, topic)
+		return len(out) >= n, err
+	})
+	return out
+}
+
+// readAll reads every message of a topic, keyed.
+func readAll(brokers []string, topic string) (map[string]kafka.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	parts, err := kafkabus.PartitionCount(ctx, brokers, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]kafka.Message{}
+	for p := range parts {
+		conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, p)
+		if err != nil {
+			return nil, err
+		}
+		end, err := conn.ReadLastOffset()
+		conn.Close()
+		if err != nil {
+			return nil, err
+		}
+		if end == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxWait: 50 * time.Millisecond})
+		for off := int64(0); off < end; off++ {
+			m, err := r.ReadMessage(ctx)
+			if err != nil {
+				r.Close()
+				return nil, fmt.Errorf("read %s/%d: %w", topic, p, err)
+			}
+			out[string(m.Key)] = m
+		}
+		r.Close()
+	}
+	return out, nil
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
