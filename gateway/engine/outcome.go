@@ -46,4 +46,3 @@ func relayOutcome(e postgres.RelayEvent) ([]byte, error) {
 	addDeductions(&o, e.Entries)
 	return json.Marshal(o)
 }
-
