@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/engine"
 	"github.com/coverbridge/coverbridge/gateway/httpapi"
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
@@ -97,9 +96,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 	if err := kafkabus.EnsureTopics(ctx, cfg.KafkaBrokers, topics); err != nil {
 		return err
 	}
-	catalog, err := gateway.BuiltinPacks()
+	catalog, err := loadCatalog(ctx, cfg.SchemesDir, db)
 	if err != nil {
-		return fmt.Errorf("load scheme packs: %w", err)
+		return err
 	}
 	producer := kafkabus.NewProducer(kafkabus.ProducerConfig{Brokers: cfg.KafkaBrokers})
 	defer producer.Close()
@@ -110,6 +109,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			Addr:      cfg.Addr,
 			Publisher: producer,
 			Earnings:  db,
+			Schemes:   catalog,
 			Logger:    log,
 			Ready: []httpapi.Check{
 				{Name: "postgres", Ping: db.Ping},
