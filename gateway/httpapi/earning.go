@@ -51,9 +51,9 @@ const maxWait = 30 * time.Second
 // engine to record the event, so a platform can learn at payout time what to
 // withhold.
 func (s *Server) getEarning(c echo.Context) error {
-	platform := c.QueryParam("platform_id")
-	if platform == "" {
-		return gateway.Invalid("platform_id", "required", "the platform_id query parameter is required")
+	platform, err := s.platformID(c)
+	if err != nil {
+		return err
 	}
 	var wait time.Duration
 	if w := c.QueryParam("wait"); w != "" {
@@ -122,9 +122,9 @@ type rejectionItem struct {
 
 // listRejections pages through a platform's rejected messages, newest first.
 func (s *Server) listRejections(c echo.Context) error {
-	platform := c.QueryParam("platform_id")
-	if platform == "" {
-		return gateway.Invalid("platform_id", "required", "the platform_id query parameter is required")
+	platform, err := s.platformID(c)
+	if err != nil {
+		return err
 	}
 	limit, before := 100, int64(0)
 	if v := c.QueryParam("limit"); v != "" {
