@@ -93,7 +93,7 @@ type quoteView struct {
 	PlanID   string        `json:"plan_id"`
 	Version  int           `json:"version"`
 	Period   string        `json:"period"`
-	Kind     string        `json:"kind"` // rule kind
+	RuleKind string        `json:"rule_kind"`
 	Base     gateway.Money `json:"base"`
 	Worker   gateway.Money `json:"worker"`   // withheld from the worker's earnings
 	Platform gateway.Money `json:"platform"` // paid by the platform on top
@@ -201,7 +201,7 @@ func (s *Server) quote(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, quoteView{
 		EventID: d.EventID, SchemeID: d.SchemeID, PlanID: d.PlanID, Version: d.Version, Period: d.Period,
-		Kind: string(d.Kind), Base: d.Base, Worker: d.Worker, Platform: d.Platform, Total: d.Total,
+		RuleKind: string(d.Kind), Base: d.Base, Worker: d.Worker, Platform: d.Platform, Total: d.Total,
 		Flags: flags, State: formatState(after),
 	})
 }

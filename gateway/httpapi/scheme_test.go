@@ -158,7 +158,7 @@ func TestQuote(t *testing.T) {
 		PlanID   string `json:"plan_id"`
 		Version  int
 		Period   string
-		Kind     string
+		RuleKind string `json:"rule_kind"`
 		Base     money
 		Worker   money
 		Platform money
@@ -236,6 +236,9 @@ func TestQuote(t *testing.T) {
 			}
 			if got.Worker.Value != tt.worker || got.Platform.Value != tt.platform || got.Total.Value != tt.total {
 				t.Errorf("worker %s, platform %s, total %s; want %s, %s, %s", got.Worker.Value, got.Platform.Value, got.Total.Value, tt.worker, tt.platform, tt.total)
+			}
+			if got.RuleKind == "" {
+				t.Error("rule_kind is missing")
 			}
 			if got.Worker.Currency != got.Total.Currency || got.Worker.Currency == "" {
 				t.Errorf("currencies: worker %q, total %q", got.Worker.Currency, got.Total.Currency)
