@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -27,6 +28,9 @@ type config struct {
 	LogLevel      string
 	LogFormat     string
 	SchemesDir    string
+	// Secrets, base64: the worker-key HMAC secret and the AES-256 sealing key.
+	WorkerKeySecret []byte
+	SealKey         []byte
 }
 
 // setting documents one configuration value.
@@ -48,6 +52,8 @@ var settings = []setting{
 	{"log-level", "COVERBRIDGE_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "COVERBRIDGE_LOG_FORMAT", "text", "text or json"},
 	{"schemes-dir", "COVERBRIDGE_SCHEMES_DIR", "", "folder of scheme packs (*.json) loaded and stored at start; the built-in packs when empty"},
+	{"worker-key-secret", "COVERBRIDGE_WORKER_KEY_SECRET", "", "base64 secret (32+ bytes) that keys workers: HMAC-SHA256 of country and national ID; dev generates one"},
+	{"seal-key", "COVERBRIDGE_SEAL_KEY", "", "base64 AES-256 key (32 bytes) that seals national IDs and signing secrets at rest; dev generates one"},
 }
 
 // parseConfig reads flags (args) over environment over defaults.
@@ -89,6 +95,21 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 		if *i.dst, err = strconv.Atoi(get(i.flag)); err != nil || *i.dst <= 0 {
 			return config{}, usageError{fmt.Sprintf("--%s must be a positive integer, got %q", i.flag, get(i.flag))}
 		}
+	}
+	for _, sec := range []struct {
+		flag string
+		dst  *[]byte
+		min  int
+	}{{"worker-key-secret", &cfg.WorkerKeySecret, 32}, {"seal-key", &cfg.SealKey, 32}} {
+		v := get(sec.flag)
+		if v == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(b) < sec.min {
+			return config{}, usageError{fmt.Sprintf("--%s must be base64 of at least %d bytes (openssl rand -base64 32)", sec.flag, sec.min)}
+		}
+		*sec.dst = b
 	}
 	if cfg.BatchWait, err = time.ParseDuration(get("batch-wait")); err != nil || cfg.BatchWait <= 0 {
 		return config{}, usageError{fmt.Sprintf("--batch-wait must be a positive duration such as 50ms, got %q", get("batch-wait"))}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -35,6 +38,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg.Roles = []string{roleAPI, roleEngine, roleScheduler}
+	if err := devSecrets(&cfg); err != nil {
+		return err
+	}
 	logf := func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...)) }
 
 	if cfg.DatabaseURL == "" {
@@ -148,6 +154,41 @@ Press Ctrl-C to stop (PostgreSQL and the broker stop with it).
 func reachableDataDir(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return filepath.Join("/var/tmp", "coverbridge-"+hex.EncodeToString(sum[:6]), "postgres")
+}
+
+// devSecrets fills the secrets dev mode needs and the environment did not
+// give, from a file in the data folder created on first use (mode 0600), so
+// worker keys stay stable between runs.
+func devSecrets(cfg *config) error {
+	path := filepath.Join(cfg.DataDir, "dev-secrets.json")
+	var s struct{ WorkerKeySecret, SealKey []byte }
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+		s.WorkerKeySecret, s.SealKey = make([]byte, 32), make([]byte, 32)
+		rand.Read(s.WorkerKeySecret)
+		rand.Read(s.SealKey)
+		b, _ = json.Marshal(s)
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	default:
+		return err
+	}
+	if cfg.WorkerKeySecret == nil {
+		cfg.WorkerKeySecret = s.WorkerKeySecret
+	}
+	if cfg.SealKey == nil {
+		cfg.SealKey = s.SealKey
+	}
+	return nil
 }
 
 // ensureDatabase creates database name through the admin URL if it is missing.
