@@ -176,12 +176,14 @@ type Row struct {
 // event in JSON does, and a rejected row carries the same detail codes and
 // messages, with Field naming the CSV column instead of the JSON path and
 // Line the file line where the row starts. The upload's own checks
-// (CSVDefaults: platform, currency, time bounds) apply on top. The header may
-// name the worker by national ID alone, but Event.Earning still requires
-// worker_ref on every event, so such rows are rejected until the event
-// accepts a worker known only by national ID.
+// (CSVDefaults: platform, currency, time bounds) apply on top: they are the
+// Policy every door shares. The header may name the worker by national ID
+// alone, but Event.Earning still requires worker_ref on every event, so such
+// rows are rejected until the event accepts a worker known only by national
+// ID.
 type CSVReader struct {
 	defaults CSVDefaults
+	policy   Policy // the platform checks every door applies
 	src      *rowLimiter
 	br       *bufio.Reader
 	cr       *csv.Reader
@@ -224,7 +226,9 @@ func NewCSVReader(r io.Reader, defaults CSVDefaults) *CSVReader {
 	br := bufio.NewReader(src)
 	cr := csv.NewReader(br) // uses br as it is: it is already a *bufio.Reader
 	cr.ReuseRecord = true
-	return &CSVReader{defaults: defaults, src: src, br: br, cr: cr}
+	policy := Policy{PlatformID: defaults.PlatformID, Currency: defaults.Currency, Since: defaults.Since,
+		Now: defaults.Now, MaxSkew: defaults.MaxSkew}
+	return &CSVReader{defaults: defaults, policy: policy, src: src, br: br, cr: cr}
 }
 
 // Header returns the header row as written in the file. A header that is
@@ -485,8 +489,10 @@ func (r *CSVReader) decode(rec []string, line int) (gateway.Earning, *gateway.Er
 	switch {
 	case ev.PlatformID == "":
 		ev.PlatformID = r.defaults.PlatformID
-	case r.defaults.PlatformID != "" && ev.PlatformID != r.defaults.PlatformID:
-		add("platform_id", CodePlatformMismatch, fmt.Sprintf("platform_id %s is not the platform of this API key", shortQuote(ev.PlatformID)))
+	default:
+		if d := r.policy.platformMismatch(ev.PlatformID); d != nil {
+			add(d.Field, d.Code, d.Message)
+		}
 	}
 	sc := &r.scratch
 	*sc = csvScratch{}
@@ -569,32 +575,16 @@ func (r *CSVReader) decode(rec []string, line int) (gateway.Earning, *gateway.Er
 		}
 	}
 	if len(details) == 0 {
-		details = r.checkPlatform(e, line)
+		for _, d := range r.policy.details(e) {
+			d.Field = r.column(d.Field, rec)
+			d.Line = line
+			details = append(details, d)
+		}
 	}
 	if len(details) > 0 {
 		return gateway.Earning{}, &gateway.Error{Code: gateway.EINVALID, Message: "invalid earnings event", Details: details}, nil
 	}
 	return e, nil, nil
-}
-
-// checkPlatform applies the checks that depend on the uploading platform
-// rather than on the event alone.
-func (r *CSVReader) checkPlatform(e gateway.Earning, line int) []gateway.Detail {
-	var details []gateway.Detail
-	d := r.defaults
-	if d.Currency != "" && e.Gross.Currency != d.Currency {
-		details = append(details, gateway.Detail{Field: "currency", Line: line, Code: CodeWrongCurrency,
-			Message: fmt.Sprintf("currency %s is not the platform's currency %s", e.Gross.Currency, d.Currency)})
-	}
-	if now := d.Now(); e.OccurredAt.After(now.Add(d.MaxSkew)) {
-		details = append(details, gateway.Detail{Field: "occurred_at", Line: line, Code: CodeInFuture,
-			Message: fmt.Sprintf("occurred_at is in the future (more than %s after the gateway's clock)", d.MaxSkew)})
-	}
-	if !d.Since.IsZero() && e.OccurredAt.Before(d.Since) {
-		details = append(details, gateway.Detail{Field: "occurred_at", Line: line, Code: CodeBeforePlatform,
-			Message: "occurred_at is before the platform was created on " + d.Since.UTC().Format(time.RFC3339)})
-	}
-	return details
 }
 
 // column maps a JSON field path of the wire event to the CSV column that

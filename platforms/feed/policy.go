@@ -1,0 +1,132 @@
+package feed
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/coverbridge/coverbridge/gateway"
+)
+
+// Policy is what a platform's settings add to the validation of an event on
+// its own: the checks that depend on who sends the event rather than on its
+// content. Every door applies the same Policy, so an event refused by one door
+// for its platform, currency or time is refused by the others with the same
+// detail code and field:
+//
+//	code               field           when
+//	platform_mismatch  platform_id     platform_id names another platform (error code not_found)
+//	wrong_currency     gross.currency  the currency is not the platform's
+//	in_future          occurred_at     later than Now plus MaxSkew
+//	before_platform    occurred_at     before the platform existed (Since)
+//
+// A platform mismatch is answered alone, as not_found, and says nothing about
+// the platform named: whether it exists or not, the answer is the same.
+type Policy struct {
+	// PlatformID is the platform the sender acts for. It fills an empty
+	// platform_id; an event naming another platform is refused. Empty: any
+	// platform_id is taken as written.
+	PlatformID string
+
+	// Currency is the platform's currency; an event in another is refused.
+	// Empty: any known currency.
+	Currency gateway.Currency
+
+	// Since is when the platform began; an event that occurred before it is
+	// refused. Zero: no lower bound.
+	Since time.Time
+
+	// Now is the clock of the future check. Nil: no future check, as for a
+	// consumer that replays old messages and must decide as it did first.
+	Now func() time.Time
+
+	// MaxSkew is how far past Now an occurred_at may be, for platform
+	// clocks that run a little fast. Default DefaultMaxSkew.
+	MaxSkew time.Duration
+}
+
+// Check applies the policy to a decoded event. It returns nil, a
+// *gateway.Error with code ENOTFOUND for an event of another platform, or one
+// with code EINVALID and a Detail per problem, each naming the JSON field.
+func (p Policy) Check(e gateway.Earning) error {
+	if d := p.platformMismatch(e.PlatformID); d != nil {
+		return mismatchError(*d)
+	}
+	if ds := p.details(e); len(ds) > 0 {
+		return &gateway.Error{Code: gateway.EINVALID, Message: "invalid earnings event", Details: ds}
+	}
+	return nil
+}
+
+// Decode parses one JSON event strictly, as Decode does, fills an empty
+// platform_id with PlatformID, and applies the policy. An event that names
+// another platform is refused before its content is looked at.
+func (p Policy) Decode(data []byte) (gateway.Earning, error) {
+	if len(data) > MaxEventBytes {
+		return gateway.Earning{}, &gateway.Error{Code: gateway.ETOOLARGE,
+			Message: fmt.Sprintf("event is larger than %d bytes", MaxEventBytes)}
+	}
+	var ev Event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		return gateway.Earning{}, JSONError(err, "")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return gateway.Earning{}, gateway.Invalid("", "malformed_json", "unexpected data after the event")
+	}
+	if ev.PlatformID == "" {
+		ev.PlatformID = p.PlatformID
+	}
+	if d := p.platformMismatch(ev.PlatformID); d != nil {
+		return gateway.Earning{}, mismatchError(*d)
+	}
+	e, err := ev.Earning()
+	if err != nil {
+		return gateway.Earning{}, err
+	}
+	if err := p.Check(e); err != nil {
+		return gateway.Earning{}, err
+	}
+	return e, nil
+}
+
+// platformMismatch returns the detail of an event naming another platform
+// than PlatformID, or nil.
+func (p Policy) platformMismatch(platformID string) *gateway.Detail {
+	if p.PlatformID == "" || platformID == "" || platformID == p.PlatformID {
+		return nil
+	}
+	return &gateway.Detail{Field: "platform_id", Code: CodePlatformMismatch,
+		Message: fmt.Sprintf("platform_id %s is not the platform of this API key", shortQuote(platformID))}
+}
+
+func mismatchError(d gateway.Detail) error {
+	return &gateway.Error{Code: gateway.ENOTFOUND, Message: "no such platform for this API key", Details: []gateway.Detail{d}}
+}
+
+// details returns the currency and time problems of an event.
+func (p Policy) details(e gateway.Earning) []gateway.Detail {
+	var ds []gateway.Detail
+	if p.Currency != "" && e.Gross.Currency != p.Currency {
+		ds = append(ds, gateway.Detail{Field: "gross.currency", Code: CodeWrongCurrency,
+			Message: fmt.Sprintf("currency %s is not the platform's currency %s", e.Gross.Currency, p.Currency)})
+	}
+	if p.Now != nil {
+		skew := p.MaxSkew
+		if skew == 0 {
+			skew = DefaultMaxSkew
+		}
+		if e.OccurredAt.After(p.Now().Add(skew)) {
+			ds = append(ds, gateway.Detail{Field: "occurred_at", Code: CodeInFuture,
+				Message: fmt.Sprintf("occurred_at is in the future (more than %s after the gateway's clock)", skew)})
+		}
+	}
+	if !p.Since.IsZero() && e.OccurredAt.Before(p.Since) {
+		ds = append(ds, gateway.Detail{Field: "occurred_at", Code: CodeBeforePlatform,
+			Message: "occurred_at is before the platform was created on " + p.Since.UTC().Format(time.RFC3339)})
+	}
+	return ds
+}
