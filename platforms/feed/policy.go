@@ -72,10 +72,10 @@ func (p Policy) Decode(data []byte) (gateway.Earning, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ev); err != nil {
-		return gateway.Earning{}, JSONError(err, "")
+		return gateway.Earning{}, p.decodeError(data, JSONError(err, ""))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return gateway.Earning{}, gateway.Invalid("", "malformed_json", "unexpected data after the event")
+		return gateway.Earning{}, p.decodeError(data, gateway.Invalid("", "malformed_json", "unexpected data after the event"))
 	}
 	if ev.PlatformID == "" {
 		ev.PlatformID = p.PlatformID
@@ -91,6 +91,19 @@ func (p Policy) Decode(data []byte) (gateway.Earning, error) {
 		return gateway.Earning{}, err
 	}
 	return e, nil
+}
+
+// decodeError returns err, or the platform mismatch when an event that does
+// not decode names another platform: such an event is not looked at.
+func (p Policy) decodeError(data []byte, err error) error {
+	if p.PlatformID == "" {
+		return err
+	}
+	platformID, _ := Identify(data)
+	if d := p.platformMismatch(platformID); d != nil {
+		return mismatchError(*d)
+	}
+	return err
 }
 
 // platformMismatch returns the detail of an event naming another platform
