@@ -15,6 +15,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/httpapi"
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/identity"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -100,6 +101,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 	if err != nil {
 		return err
 	}
+	ids, err := newIdentity(cfg)
+	if err != nil {
+		return err
+	}
 	producer := kafkabus.NewProducer(kafkabus.ProducerConfig{Brokers: cfg.KafkaBrokers})
 	defer producer.Close()
 
@@ -110,6 +115,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			Publisher: producer,
 			Earnings:  db,
 			Schemes:   catalog,
+			Workers:   db,
+			Identity:  ids,
 			Logger:    log,
 			Ready: []httpapi.Check{
 				{Name: "postgres", Ping: db.Ping},
@@ -151,4 +158,25 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newIdentity builds the worker keyer and the national-ID sealer from the
+// configured secrets; without them worker registration answers an error.
+func newIdentity(cfg config) (httpapi.Identity, error) {
+	var ids httpapi.Identity
+	if cfg.WorkerKeySecret != nil {
+		k, err := identity.NewKeyer(identity.KeyerConfig{Secret: cfg.WorkerKeySecret})
+		if err != nil {
+			return ids, usageError{fmt.Sprintf("--worker-key-secret: %v", err)}
+		}
+		ids.Keyer = k
+	}
+	if cfg.SealKey != nil {
+		s, err := identity.NewSealer(identity.SealerConfig{Keys: map[byte][]byte{1: cfg.SealKey}, KeyID: 1})
+		if err != nil {
+			return ids, usageError{fmt.Sprintf("--seal-key: %v", err)}
+		}
+		ids.Sealer = s
+	}
+	return ids, nil
 }

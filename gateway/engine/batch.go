@@ -30,6 +30,7 @@ type batch struct {
 	states  map[postgres.WorkerPeriodKey]gateway.PeriodState
 	entries map[postgres.EventKey][]postgres.LedgerEntry // originals, from the ledger and from this batch
 	reverse map[postgres.EventKey]bool                   // events already reversed
+	regs    map[postgres.RefKey][]postgres.Registration  // registration histories of the batch's workers
 
 	w   postgres.BatchWrites
 	res Result
@@ -73,6 +74,14 @@ func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Par
 		}
 		k := postgres.EventKey{PlatformID: en.PlatformID, EventID: en.EventID}
 		b.entries[k] = append(b.entries[k], en)
+	}
+
+	var refs []postgres.RefKey
+	for _, ev := range fresh {
+		refs = append(refs, postgres.RefKey{PlatformID: ev.Earning.PlatformID, WorkerRef: ev.Earning.WorkerRef})
+	}
+	if b.regs, err = tx.Registrations(ctx, refs); err != nil {
+		return Result{}, err
 	}
 
 	// The periods and running totals the batch touches.
@@ -136,14 +145,56 @@ func (b *batch) reject(ev postgres.IncomingEvent, err error) {
 	b.w.Rejections = append(b.w.Rejections, r)
 }
 
-// workerID is how the ledger names the worker of an event: the worker key
-// when the platform's registration gave one, otherwise the platform's own
-// reference, kept apart per platform.
-func workerID(e gateway.Earning) string {
-	if e.WorkerKey != "" {
-		return e.WorkerKey
+// worker is who an event's entry under one scheme belongs to.
+type worker struct {
+	id         string // the worker key, or the platform's reference for an unregistered worker
+	planID     string // the plan the worker selected, or the platform's default
+	registered bool
+}
+
+// resolve finds the worker of event e under scheme s: the registration in
+// force on the event's date (in the scheme's zone) gives the worker key and
+// the selected plan. A worker with no registration in force is kept in
+// suspense under the platform's own reference, on the platform's default
+// plan, unless the event itself carries the worker key.
+func (b *batch) resolve(e gateway.Earning, s postgres.PlatformScheme) worker {
+	loc := time.UTC
+	if sc, err := b.e.cfg.Catalog.Scheme(s.SchemeID); err == nil && sc.Location != nil {
+		loc = sc.Location
 	}
-	return "ref:" + e.PlatformID + ":" + e.WorkerRef
+	y, m, d := e.OccurredAt.In(loc).Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	var active bool
+	var key, plan string
+	for _, r := range b.regs[postgres.RefKey{PlatformID: e.PlatformID, WorkerRef: e.WorkerRef}] {
+		if r.Effective.After(day) {
+			break // histories are ordered by date
+		}
+		if r.SchemeID != s.SchemeID {
+			continue
+		}
+		switch r.Change {
+		case postgres.RegistrationStart:
+			active, key, plan = true, r.WorkerKey, r.PlanID
+		case postgres.RegistrationChange:
+			if r.PlanID != "" {
+				plan = r.PlanID
+			}
+		case postgres.RegistrationEnd:
+			active = false
+		}
+	}
+	w := worker{id: e.WorkerKey, planID: s.PlanID}
+	if active {
+		w.id, w.registered = key, true
+		if plan != "" {
+			w.planID = plan
+		}
+	}
+	if w.id == "" {
+		w.id = "ref:" + e.PlatformID + ":" + e.WorkerRef
+	}
+	return w
 }
 
 // needs lists the scheme periods and running totals the fresh events read.
@@ -173,13 +224,14 @@ func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, 
 			continue
 		}
 		for _, s := range pl.Schemes {
-			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, s.PlanID, e.OccurredAt)
+			w := b.resolve(e, s)
+			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, w.planID, e.OccurredAt)
 			if err != nil {
 				continue
 			}
 			own := v.PeriodOf(e.OccurredAt).Key
 			periods[postgres.SchemePeriod{SchemeID: s.SchemeID, Period: own}] = true
-			states[postgres.WorkerPeriodKey{WorkerID: workerID(e), PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: s.PlanID, Period: own}] = true
+			states[postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}] = true
 			addOpen(v)
 		}
 	}
@@ -285,23 +337,28 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 				return err
 			}
 			states[k] = after
-			entries = append(entries, b.entry(ev, v, d, o.WorkerID, o.Period))
+			en := b.entry(ev, v, d, o.WorkerID, o.Period)
+			en.Registered = o.Registered
+			entries = append(entries, en)
 		}
 		b.reverse[orig] = true
 	} else {
 		for _, s := range pl.Schemes {
-			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, s.PlanID, e.OccurredAt)
+			w := b.resolve(e, s)
+			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, w.planID, e.OccurredAt)
 			if err != nil {
 				return gateway.Invalid("occurred_at", "no_plan_version", gateway.ErrorMessage(err))
 			}
 			own := v.PeriodOf(e.OccurredAt).Key
-			k := postgres.WorkerPeriodKey{WorkerID: workerID(e), PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: s.PlanID, Period: own}
+			k := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}
 			d, after, err := v.Deduct(&e, b.state(k))
 			if err != nil {
 				return err
 			}
 			states[k] = after
-			entries = append(entries, b.entry(ev, v, d, k.WorkerID, own))
+			en := b.entry(ev, v, d, k.WorkerID, own)
+			en.Registered = w.registered
+			entries = append(entries, en)
 		}
 		b.entries[key(e)] = entries
 	}

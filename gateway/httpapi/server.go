@@ -56,6 +56,8 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests; default 15s.
 	ShutdownTimeout time.Duration
 	Schemes         *gateway.Catalog // scheme packs for /v1/schemes and /v1/quote
+	Workers         WorkerStore      // workers and registrations, for /v1/workers
+	Identity        Identity         // keys and seals national IDs, for /v1/workers
 }
 
 // Server is the HTTP API.
@@ -101,6 +103,10 @@ func New(cfg Config) *Server {
 	v1.POST("/earnings", s.postEarnings)
 	v1.GET("/earnings/:event_id", s.getEarning)
 	v1.GET("/rejections", s.listRejections)
+	v1.POST("/workers", s.postWorker)
+	v1.GET("/workers/:ref", s.getWorker)
+	v1.POST("/workers/:ref/changes", s.postWorkerChange(false))
+	v1.POST("/workers/:ref/termination", s.postWorkerChange(true))
 	v1.GET("/schemes", s.listSchemes)
 	v1.GET("/schemes/:id/plans", s.listPlans)
 	v1.POST("/quote", s.quote)

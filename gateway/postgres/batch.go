@@ -68,6 +68,7 @@ type LedgerEntry struct {
 	Orders       int64
 	Units        int64
 	Flags        gateway.Flags
+	Registered   bool // false: the worker was not registered, the entry is in suspense
 	Partition    int
 	Offset       int64
 }
@@ -270,11 +271,11 @@ func (b *BatchTx) copyEvents(ctx context.Context, evs []IncomingEvent) error {
 
 const entryColumns = `l.platform_id, l.event_id, l.worker_id, l.scheme_id, l.plan_id, l.plan_version, l.period,
 	l.booked_period, l.entry_kind, l.late, l.reverses, l.currency, l.worker_minor, l.platform_minor, l.gross_minor,
-	l.base_minor, l.insured_minor, l.orders, l.units, l.flags, l.source_partition, l.source_offset`
+	l.base_minor, l.insured_minor, l.orders, l.units, l.flags, l.registered, l.source_partition, l.source_offset`
 
 var entryCopyColumns = []string{"platform_id", "event_id", "worker_id", "scheme_id", "plan_id", "plan_version", "period",
 	"booked_period", "entry_kind", "late", "reverses", "currency", "worker_minor", "platform_minor", "gross_minor",
-	"base_minor", "insured_minor", "orders", "units", "flags", "source_partition", "source_offset"}
+	"base_minor", "insured_minor", "orders", "units", "flags", "registered", "source_partition", "source_offset"}
 
 func scanEntry(row pgx.CollectableRow) (LedgerEntry, error) {
 	var e LedgerEntry
@@ -282,7 +283,7 @@ func scanEntry(row pgx.CollectableRow) (LedgerEntry, error) {
 	var flags int32
 	err := row.Scan(&e.PlatformID, &e.EventID, &e.WorkerID, &e.SchemeID, &e.PlanID, &e.PlanVersion, &e.Period,
 		&e.BookedPeriod, &e.Kind, &e.Late, &e.Reverses, &cur, &e.Worker, &e.Platform, &e.Gross,
-		&e.Base, &e.Insured, &e.Orders, &e.Units, &flags, &e.Partition, &e.Offset)
+		&e.Base, &e.Insured, &e.Orders, &e.Units, &flags, &e.Registered, &e.Partition, &e.Offset)
 	e.Currency, e.Flags = gateway.Currency(cur), gateway.Flags(flags)
 	return e, err
 }
@@ -295,7 +296,7 @@ func (b *BatchTx) copyEntries(ctx context.Context, es []LedgerEntry) error {
 	for i, e := range es {
 		rows[i] = []any{e.PlatformID, e.EventID, e.WorkerID, e.SchemeID, e.PlanID, e.PlanVersion, e.Period,
 			e.BookedPeriod, e.Kind, e.Late, e.Reverses, string(e.Currency), e.Worker, e.Platform, e.Gross,
-			e.Base, e.Insured, e.Orders, e.Units, int32(e.Flags), e.Partition, e.Offset}
+			e.Base, e.Insured, e.Orders, e.Units, int32(e.Flags), e.Registered, e.Partition, e.Offset}
 	}
 	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"ledger_entries"}, entryCopyColumns, pgx.CopyFromRows(rows))
 	if err != nil {

@@ -42,9 +42,9 @@ func Migrations() ([]Migration, error) {
 		ms = append(ms, Migration{Version: v, Name: name, SQL: string(body)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %03d_%s: expected version %d", m.Version, m.Name, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("migrations %03d_%s and %03d_%s share a version", ms[i].Version, ms[i].Name, ms[i-1].Version, ms[i-1].Name)
 		}
 	}
 	return ms, nil

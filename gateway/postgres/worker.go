@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/coverbridge/coverbridge/gateway"
+)
+
+// Registration changes.
+const (
+	RegistrationStart  = "start"
+	RegistrationChange = "change"
+	RegistrationEnd    = "end"
+)
+
+// Registration is one step of a worker's registration with a platform
+// under a scheme.
+type Registration struct {
+	ID         int64
+	PlatformID string
+	WorkerRef  string
+	WorkerKey  string
+	SchemeID   string
+	Change     string // start, change or end
+	PlanID     string // the plan the worker selected, "" for the platform's default
+	Sector     string
+	Vehicle    string
+	Effective  time.Time // a date
+	AgentID    string    // the registration agent who filed it, if any
+	RecordedAt time.Time
+}
+
+// NewWorker is a worker to register: the worker key and the sealed national
+// ID (never the raw number).
+type NewWorker struct {
+	WorkerKey string
+	Country   string
+	Sealed    []byte
+}
+
+// Register records a registration step; the worker is created on first
+// use. The same step sent again (same platform, reference, scheme, change
+// and date, same content) returns the stored one; with other content it is a
+// conflict.
+func (db *DB) Register(ctx context.Context, w NewWorker, r Registration, hash [32]byte) (Registration, bool, error) {
+	created := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if w.WorkerKey != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO workers (worker_key, country, national_id) VALUES ($1, $2, $3)
+				ON CONFLICT ON CONSTRAINT workers_pkey DO NOTHING`, w.WorkerKey, w.Country, w.Sealed); err != nil {
+				return err
+			}
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO registrations (platform_id, worker_ref, worker_key, scheme_id, change, plan_id, sector, vehicle,
+			       effective, agent_id, request_hash)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT ON CONSTRAINT registrations_change_key DO NOTHING`,
+			r.PlatformID, r.WorkerRef, r.WorkerKey, r.SchemeID, r.Change, r.PlanID, r.Sector, r.Vehicle,
+			r.Effective, r.AgentID, hash[:])
+		if err != nil {
+			return err
+		}
+		created = tag.RowsAffected() == 1
+		var stored []byte
+		err = tx.QueryRow(ctx, `SELECT id, recorded_at, request_hash FROM registrations
+			WHERE platform_id = $1 AND worker_ref = $2 AND scheme_id = $3 AND change = $4 AND effective = $5`,
+			r.PlatformID, r.WorkerRef, r.SchemeID, r.Change, r.Effective).Scan(&r.ID, &r.RecordedAt, &stored)
+		if err != nil {
+			return err
+		}
+		if [32]byte(stored) != hash {
+			return gateway.Errorf(gateway.ECONFLICT, "a different %s of worker %q under %s on %s is already recorded",
+				r.Change, r.WorkerRef, r.SchemeID, r.Effective.Format(time.DateOnly))
+		}
+		return nil
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.ConstraintName == "registrations_platform_fkey" {
+		return r, false, gateway.Errorf(gateway.ENOTFOUND, "no platform %q", r.PlatformID)
+	}
+	if errors.As(err, &pe) && pe.ConstraintName == "registrations_worker_fkey" {
+		return r, false, gateway.Errorf(gateway.ENOTFOUND, "worker %q is not registered with this platform", r.WorkerRef)
+	}
+	return r, created, err
+}
+
+// Registrations returns a platform's registration history of one worker
+// reference, oldest first.
+func (db *DB) Registrations(ctx context.Context, platformID, workerRef string) ([]Registration, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT `+registrationColumns+` FROM registrations
+		WHERE platform_id = $1 AND worker_ref = $2 ORDER BY effective, id`, platformID, workerRef)
+	if err != nil {
+		return nil, fmt.Errorf("read registrations: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Registration])
+}
+
+const registrationColumns = `id, platform_id, worker_ref, worker_key, scheme_id, change, plan_id, sector, vehicle,
+	effective, agent_id, recorded_at`
+
+// RefKey names a worker by the platform's own reference.
+type RefKey struct{ PlatformID, WorkerRef string }
+
+// Registrations returns the registration histories of the given worker
+// references, oldest first.
+func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey][]Registration, error) {
+	out := map[RefKey][]Registration{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	platforms, workers := make([]string, len(refs)), make([]string, len(refs))
+	for i, r := range refs {
+		platforms[i], workers[i] = r.PlatformID, r.WorkerRef
+	}
+	rows, err := b.tx.Query(ctx, `SELECT r.id, r.platform_id, r.worker_ref, r.worker_key, r.scheme_id, r.change, r.plan_id,
+		       r.sector, r.vehicle, r.effective, r.agent_id, r.recorded_at
+		FROM registrations r JOIN unnest($1::text[], $2::text[]) AS k(platform_id, worker_ref) USING (platform_id, worker_ref)
+		ORDER BY r.effective, r.id`, platforms, workers)
+	if err != nil {
+		return nil, fmt.Errorf("read registrations: %w", err)
+	}
+	regs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Registration])
+	for _, r := range regs {
+		k := RefKey{r.PlatformID, r.WorkerRef}
+		out[k] = append(out[k], r)
+	}
+	return out, err
+}
+
+// WorkerPeriod is a worker's totals for one platform, scheme and period.
+type WorkerPeriod struct {
+	SchemeID string
+	PlanID   string
+	Period   string
+	Currency string
+	Events   int64
+	Gross    int64
+	Worker   int64
+	Platform int64
+}
+
+// WorkerPeriods returns a worker's totals with one platform, by scheme and
+// period.
+func (db *DB) WorkerPeriods(ctx context.Context, workerID, platformID string) ([]WorkerPeriod, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT scheme_id, plan_id, period, trim(currency), events, gross, worker_minor, platform_minor
+		FROM worker_periods WHERE worker_id = $1 AND platform_id = $2 ORDER BY scheme_id, period`, workerID, platformID)
+	if err != nil {
+		return nil, fmt.Errorf("read worker periods: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[WorkerPeriod])
+}
