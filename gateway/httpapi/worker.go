@@ -123,7 +123,10 @@ func (s *Server) postWorker(c echo.Context) error {
 		n, err := identity.Normalize(country, req.NationalID.Number)
 		if err != nil {
 			for _, d := range detailsOf(err) {
-				d.Field = "national_id." + fieldOr(d.Field == "national_id", "number", "country")
+				d.Field = "national_id.number"
+				if d.Code == identity.CodeUnsupportedCountry {
+					d.Field = "national_id.country"
+				}
 				details = append(details, d)
 			}
 		}
@@ -297,13 +300,6 @@ func registrationHash(r postgres.Registration) [32]byte {
 func parseDate(s string) (time.Time, bool) {
 	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
-}
-
-func fieldOr(cond bool, a, b string) string {
-	if cond {
-		return a
-	}
-	return b
 }
 
 // detailsOf returns the details of a domain error, or one detail with its
