@@ -89,3 +89,35 @@ func (db *DB) Platforms(ctx context.Context) ([]Platform, error) {
 		return p, err
 	})
 }
+
+// Platform returns one platform with its schemes, or a not_found error.
+func (db *DB) Platform(ctx context.Context, id string) (Platform, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT p.id, p.name, p.country, p.currency, p.active_from, s.scheme_id, s.plan_id
+		FROM platforms p LEFT JOIN platform_schemes s ON s.platform_id = p.id
+		WHERE p.id = $1 ORDER BY s.scheme_id`, id)
+	if err != nil {
+		return Platform{}, fmt.Errorf("read platform %s: %w", id, err)
+	}
+	defer rows.Close()
+	var p Platform
+	found := false
+	for rows.Next() {
+		var cur string
+		var scheme, plan *string
+		if err := rows.Scan(&p.ID, &p.Name, &p.Country, &cur, &p.ActiveFrom, &scheme, &plan); err != nil {
+			return Platform{}, fmt.Errorf("read platform %s: %w", id, err)
+		}
+		found, p.Currency = true, gateway.Currency(cur)
+		if scheme != nil && plan != nil {
+			p.Schemes = append(p.Schemes, PlatformScheme{SchemeID: *scheme, PlanID: *plan})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Platform{}, fmt.Errorf("read platform %s: %w", id, err)
+	}
+	if !found {
+		return Platform{}, gateway.Errorf(gateway.ENOTFOUND, "no platform %q", id)
+	}
+	return p, nil
+}
