@@ -49,6 +49,7 @@ commands:
   serve     run the given roles against DATABASE_URL and KAFKA_BROKERS
   migrate   apply database migrations to DATABASE_URL
   plans     simulate a plan on earnings events: plans simulate --pack … --events …
+  periods   close a scheme's period (periods close --scheme S --period 2026-10)
   version   print the version
 
 Run "coverbridge <command> -h" for the flags of a command.
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "plans":
 		return runPlans(ctx, rest, stdout, stderr)
+	case "periods":
+		return runPeriods(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coverbridge", version)
 		return nil
