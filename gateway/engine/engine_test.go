@@ -249,3 +249,24 @@ func TestFencedBatchIsRefused(t *testing.T) {
 		t.Errorf("fenced batch recorded %d events", n)
 	}
 }
+
+// TestStateAfterReversalInSameBatch reverses a worker's only event of the
+// month in the batch that recorded it, which stores the month's running
+// totals as empty; the next earnings must build on the totals as they then
+// stand, not on the empty state: SESS withholds the month's RM13.10 once.
+func TestStateAfterReversalInSameBatch(t *testing.T) {
+	f := newFixture(t)
+	f.send(ev("food", "a", "r1", "2026-10-01T10:00:00+08:00", "40.00"),
+		ev("food", "ra", "r1", "2026-10-01T11:00:00+08:00", "-40.00", `"kind":"reversal"`, `"reverses":"a"`))
+	f.send(ev("food", "b", "r1", "2026-10-02T10:00:00+08:00", "40.00"))
+	f.send(ev("food", "c", "r1", "2026-10-03T10:00:00+08:00", "40.00"))
+	want := map[string]int64{"a": 1310, "ra": -1310, "b": 1310, "c": 0}
+	for id, w := range want {
+		if got := f.earning("food", id).Entries[0].Worker; got != w {
+			t.Errorf("event %s withholds %d, want %d", id, got, w)
+		}
+	}
+	if n := f.scalar(`SELECT worker_minor FROM worker_periods WHERE period = '2026-10'`); n != 1310 {
+		t.Errorf("October total = %d, want 1310", n)
+	}
+}

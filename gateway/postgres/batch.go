@@ -306,7 +306,9 @@ func (b *BatchTx) copyEntries(ctx context.Context, es []LedgerEntry) error {
 }
 
 // upsertStates writes the new running totals, in key order so that two
-// transactions never wait for each other's rows in opposite orders.
+// transactions never wait for each other's rows in opposite orders. Every
+// column is replaced, the currency too: a state emptied by a reversal is
+// stored without one, which States reads as the state before any event.
 func (b *BatchTx) upsertStates(ctx context.Context, states map[WorkerPeriodKey]gateway.PeriodState) error {
 	if len(states) == 0 {
 		return nil
@@ -344,7 +346,7 @@ func (b *BatchTx) upsertStates(ctx context.Context, states map[WorkerPeriodKey]g
 		       $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
 		       $14::bigint[], $15::bigint[], $16::bigint[])
 		ON CONFLICT ON CONSTRAINT worker_periods_pkey DO UPDATE SET
-		       events = EXCLUDED.events, gross = EXCLUDED.gross, base = EXCLUDED.base, insured = EXCLUDED.insured,
+		       currency = EXCLUDED.currency, events = EXCLUDED.events, gross = EXCLUDED.gross, base = EXCLUDED.base, insured = EXCLUDED.insured,
 		       orders = EXCLUDED.orders, units = EXCLUDED.units, worker_minor = EXCLUDED.worker_minor,
 		       platform_minor = EXCLUDED.platform_minor, settled_worker = EXCLUDED.settled_worker,
 		       settled_platform = EXCLUDED.settled_platform, updated_at = now()`,
