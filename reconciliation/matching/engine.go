@@ -75,6 +75,7 @@ type engine struct {
 	byID   map[string]*stmt
 	res    Result
 	allocs map[*stmt][]int // indexes into res.Allocations
+	cells  map[string]cell // the advice comparison's workers, reused
 }
 
 // Reconcile matches the input's receipts to its statements and returns the

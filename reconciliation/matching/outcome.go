@@ -123,7 +123,11 @@ type cell struct {
 // worker, streaming both through the engine's LineSource into one map of
 // the target's workers.
 func compareAdvices(e *engine, t *target) ([]Mismatch, error) {
-	cells := map[string]cell{}
+	if e.cells == nil {
+		e.cells = map[string]cell{}
+	}
+	cells := e.cells
+	clear(cells) // keeps the table grown by earlier targets
 	for _, s := range targetStatements(e, t) {
 		for l, err := range e.lines.StatementLines(s.Statement) {
 			if err != nil {
