@@ -10,5 +10,12 @@
 //   - bankstatement reads ISO 20022 camt.053 and camt.054 files and CSV
 //     exports into one receipt model, rejecting malformed files whole;
 //   - interest computes late-payment interest and charges per scheme with
-//     exact integer arithmetic.
+//     exact integer arithmetic;
+//   - statement builds what a platform owes per scheme and period from the
+//     ledger (original and supplementary statements, never edited once
+//     issued) and reads the platforms' remittance advice;
+//   - matching reconciles receipts with statements and advice: rules in
+//     order, manual decisions, reversals, suspense, and an outcome per
+//     platform, scheme and period (paid, underpaid, overpaid, late with
+//     interest, missing, advice mismatch), the same on every rerun.
 package reconciliation
