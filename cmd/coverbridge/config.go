@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // config is every setting of the server commands. Each has a flag and an
@@ -28,6 +30,8 @@ type config struct {
 	LogLevel      string
 	LogFormat     string
 	SchemesDir    string
+	CloseSchedule string
+	CloseGrace    time.Duration
 	// Secrets, base64: the worker-key HMAC secret and the AES-256 sealing key.
 	WorkerKeySecret []byte
 	SealKey         []byte
@@ -53,6 +57,8 @@ var settings = []setting{
 	{"log-format", "COVERBRIDGE_LOG_FORMAT", "text", "text or json"},
 	{"schemes-dir", "COVERBRIDGE_SCHEMES_DIR", "", "folder of scheme packs (*.json) loaded and stored at start; the built-in packs when empty"},
 	{"worker-key-secret", "COVERBRIDGE_WORKER_KEY_SECRET", "", "base64 secret (32+ bytes) that keys workers: HMAC-SHA256 of country and national ID; dev generates one"},
+	{"close-schedule", "COVERBRIDGE_CLOSE_SCHEDULE", "@every 5m", "scheduler: cron spec of the job that closes periods whose end plus grace has passed"},
+	{"close-grace", "COVERBRIDGE_CLOSE_GRACE", "72h", "scheduler: how long after its end a period still takes late events"},
 	{"seal-key", "COVERBRIDGE_SEAL_KEY", "", "base64 AES-256 key (32 bytes) that seals national IDs and signing secrets at rest; dev generates one"},
 }
 
@@ -85,6 +91,7 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 		LogLevel:      get("log-level"),
 		LogFormat:     get("log-format"),
 		SchemesDir:    get("schemes-dir"),
+		CloseSchedule: get("close-schedule"),
 	}
 	var err error
 	ints := []struct {
@@ -110,6 +117,12 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 			return config{}, usageError{fmt.Sprintf("--%s must be base64 of at least %d bytes (openssl rand -base64 32)", sec.flag, sec.min)}
 		}
 		*sec.dst = b
+	}
+	if cfg.CloseGrace, err = time.ParseDuration(get("close-grace")); err != nil || cfg.CloseGrace < 0 {
+		return config{}, usageError{fmt.Sprintf("--close-grace must be a duration such as 72h, got %q", get("close-grace"))}
+	}
+	if _, err := cron.ParseStandard(cfg.CloseSchedule); err != nil {
+		return config{}, usageError{fmt.Sprintf("--close-schedule %q: %v", cfg.CloseSchedule, err)}
 	}
 	if cfg.BatchWait, err = time.ParseDuration(get("batch-wait")); err != nil || cfg.BatchWait <= 0 {
 		return config{}, usageError{fmt.Sprintf("--batch-wait must be a positive duration such as 50ms, got %q", get("batch-wait"))}

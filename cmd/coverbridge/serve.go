@@ -150,7 +150,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 		g.Go(func() error { return relay.Run(gctx) })
 	}
 	if cfg.has(roleScheduler) {
-		log.Info("scheduler: no scheduled jobs are configured")
+		closer := engine.NewCloser(engine.CloserConfig{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, Logger: log})
+		jobs := []job{
+			{name: "close-periods", spec: cfg.CloseSchedule, run: closer.CloseDue},
+		}
+		g.Go(func() error { return runSchedule(gctx, jobs, log) })
 	}
 	err = g.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {

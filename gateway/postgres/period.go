@@ -52,3 +52,17 @@ func (db *DB) PeriodBalances(ctx context.Context, platformID string) ([]PeriodBa
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[PeriodBalance])
 }
+
+// PeriodsToClose returns the scheme periods that have ledger entries booked
+// and are not closed yet.
+func (db *DB) PeriodsToClose(ctx context.Context) ([]SchemePeriod, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT DISTINCT b.scheme_id, b.period FROM platform_period_balances b
+		WHERE NOT EXISTS (SELECT 1 FROM scheme_periods p
+		                  WHERE p.scheme_id = b.scheme_id AND p.period = b.period AND p.status = 'closed')
+		ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("list open periods: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[SchemePeriod])
+}
