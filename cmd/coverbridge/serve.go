@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -117,6 +118,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			Schemes:   catalog,
 			Workers:   db,
 			Identity:  ids,
+			// Ingestion: platform settings, Idempotency-Key answers and the
+			// recorded events that tell a retry from a conflict.
+			Platforms: db, Idempotency: db, Recorded: db,
+			UploadDir: filepath.Join(cfg.DataDir, "uploads"),
 			Logger:    log,
 			Ready: []httpapi.Check{
 				{Name: "postgres", Ping: db.Ping},

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -10,38 +9,10 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/engine"
-	"github.com/coverbridge/coverbridge/gateway/kafkabus"
-	"github.com/coverbridge/coverbridge/platforms/feed"
 )
-
-// earningAccepted is the answer to an accepted event.
-type earningAccepted struct {
-	EventID string `json:"event_id"`
-	Status  string `json:"status"` // "accepted": durable in Kafka
-}
-
-// postEarnings accepts one earnings event and answers once it is durable in
-// Kafka.
-func (s *Server) postEarnings(c echo.Context) error {
-	body, err := s.readBody(c, "application/json")
-	if err != nil {
-		return err
-	}
-	ev, err := feed.Decode(body)
-	if err != nil {
-		return err
-	}
-	msg := kafka.Message{Topic: kafkabus.TopicEarnings, Key: feed.PartitionKey(ev), Value: feed.Canonical(ev)}
-	if err := s.cfg.Publisher.Publish(c.Request().Context(), msg); err != nil {
-		return fmt.Errorf("publish event: %w", err)
-	}
-	eventsProduced.Inc()
-	return c.JSON(http.StatusAccepted, earningAccepted{EventID: ev.EventID, Status: "accepted"})
-}
 
 // maxWait bounds the long poll of GET /v1/earnings/{id}?wait=.
 const maxWait = 30 * time.Second

@@ -58,6 +58,17 @@ type Config struct {
 	Schemes         *gateway.Catalog // scheme packs for /v1/schemes and /v1/quote
 	Workers         WorkerStore      // workers and registrations, for /v1/workers
 	Identity        Identity         // keys and seals national IDs, for /v1/workers
+
+	// Ingestion: POST /v1/earnings and /v1/earnings.csv.
+	Platforms      PlatformStore    // platforms' currency and start date; required for ingestion
+	Idempotency    IdempotencyStore // Idempotency-Key answers; nil: the header is refused
+	Recorded       RecordedIndex    // events the engine recorded, for duplicate answers; nil: within a request and the recent index only
+	MaxBatchItems  int              // most events in one array or NDJSON request; default 10,000
+	MaxSkew        time.Duration    // how far past Now an occurred_at may be; default feed.DefaultMaxSkew (5m)
+	Now            func() time.Time // clock of the future check; default time.Now
+	RecentEvents   int              // accepted events remembered in process for duplicate answers; default 262,144
+	UploadDir      string           // where CSV uploads keep their rejected rows; default $TMPDIR/coverbridge-uploads
+	MaxUploadBytes int64            // bounds a CSV upload; default 8 GiB
 }
 
 // Server is the HTTP API.
@@ -66,6 +77,8 @@ type Server struct {
 	echo *echo.Echo
 	log  *slog.Logger
 	ln   net.Listener
+
+	ingest ingestState
 }
 
 var (
@@ -90,6 +103,7 @@ func New(cfg Config) *Server {
 	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, 32<<20)
 	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, 15*time.Second)
 	s := &Server{cfg: cfg, echo: echo.New(), log: cmp.Or(cfg.Logger, slog.Default())}
+	s.initIngest()
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
