@@ -97,6 +97,8 @@ type ingestItem struct {
 	ev     gateway.Earning
 	hash   [32]byte
 	value  []byte // canonical form, the Kafka value
+	line   int    // line of an NDJSON event
+	prefix string // of the field paths of its errors: "[3]." in a batch
 	answer itemAnswer
 }
 
@@ -198,7 +200,7 @@ func (s *Server) readJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, bo
 		if err != nil {
 			return nil, false, err
 		}
-		return []*ingestItem{decodeItem(0, data, policy, "")}, true, nil
+		return []*ingestItem{decodeItem(0, 0, data, policy, "")}, true, nil
 	case first != '[':
 		return nil, false, gateway.Invalid("", "malformed_json", "the body must be a JSON object (one event) or an array of events")
 	}
@@ -216,7 +218,7 @@ func (s *Server) readJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, bo
 		if err := dec.Decode(&raw); err != nil {
 			return nil, false, inputError(err, fmt.Sprintf("[%d].", i))
 		}
-		items = append(items, decodeItem(i, raw, policy, fmt.Sprintf("[%d].", i)))
+		items = append(items, decodeItem(i, 0, raw, policy, fmt.Sprintf("[%d].", i)))
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, false, inputError(err, "")
@@ -259,11 +261,7 @@ func (s *Server) readNDJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, 
 			if i == s.cfg.MaxBatchItems {
 				return nil, gateway.Errorf(gateway.ETOOLARGE, "the stream holds more than %d events; send them in several requests, or as a CSV upload", s.cfg.MaxBatchItems)
 			}
-			it := decodeItem(i, trimmed, policy, fmt.Sprintf("[%d].", i))
-			for j := range it.answer.Details {
-				it.answer.Details[j].Line = line
-			}
-			items = append(items, it)
+			items = append(items, decodeItem(i, line, trimmed, policy, fmt.Sprintf("[%d].", i)))
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -299,13 +297,13 @@ func firstByte(br *bufio.Reader) (byte, error) {
 	}
 }
 
-// decodeItem decodes and checks one event; prefix is prepended to the field
-// paths of its errors.
-func decodeItem(i int, data []byte, policy feed.Policy, prefix string) *ingestItem {
-	it := &ingestItem{answer: itemAnswer{Index: i}}
+// decodeItem decodes and checks event i, found at line (NDJSON) or 0;
+// prefix is prepended to the field paths of its errors.
+func decodeItem(i, line int, data []byte, policy feed.Policy, prefix string) *ingestItem {
+	it := &ingestItem{line: line, prefix: prefix, answer: itemAnswer{Index: i}}
 	ev, err := policy.Decode(data)
 	if err != nil {
-		it.reject(err, prefix)
+		it.reject(err, it.prefix)
 		_, it.answer.EventID = feed.Identify(data)
 		it.value = compact(data) // for the request hash only
 		return it
@@ -338,6 +336,9 @@ func (it *ingestItem) reject(err error, prefix string) {
 	if errors.As(err, &ge) {
 		for _, d := range ge.Details {
 			d.Field = prefixField(prefix, d.Field)
+			if it.line > 0 {
+				d.Line = it.line
+			}
 			a.Details = append(a.Details, d)
 		}
 	}
@@ -494,13 +495,9 @@ func (s *Server) dedupe(ctx context.Context, platformID string, items []*ingestI
 		case h == it.hash:
 			it.answer.Status, it.answer.StatusCode = statusDuplicate, http.StatusOK
 		default:
-			prefix := ""
-			if len(items) > 1 || it.answer.Index > 0 {
-				prefix = fmt.Sprintf("[%d].", it.answer.Index)
-			}
 			it.reject(&gateway.Error{Code: gateway.ECONFLICT, Message: "an event with this id and other content was accepted before",
 				Details: []gateway.Detail{{Field: "event_id", Code: gateway.ECONFLICT,
-					Message: fmt.Sprintf("event %s was accepted with other content; a correction is a new event (kind reversal or adjustment)", quoteID(id))}}}, prefix)
+					Message: fmt.Sprintf("event %s was accepted with other content; a correction is a new event (kind reversal or adjustment)", quoteID(id))}}}, it.prefix)
 		}
 	}
 }

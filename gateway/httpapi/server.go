@@ -115,6 +115,9 @@ func New(cfg Config) *Server {
 
 	v1 := e.Group("/v1")
 	v1.POST("/earnings", s.postEarnings)
+	v1.POST("/earnings.csv", s.uploadCSV)
+	v1.GET("/earnings.csv/:upload_id", s.getUpload)
+	v1.GET("/earnings.csv/:upload_id/rejections", s.uploadRejections)
 	v1.GET("/earnings/:event_id", s.getEarning)
 	v1.GET("/rejections", s.listRejections)
 	v1.POST("/workers", s.postWorker)
