@@ -23,6 +23,7 @@ import (
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/access"
 )
 
 // Publisher writes messages to Kafka and returns once they are durable.
@@ -69,6 +70,14 @@ type Config struct {
 	RecentEvents   int              // accepted events remembered in process for duplicate answers; default 262,144
 	UploadDir      string           // where CSV uploads keep their rejected rows; default $TMPDIR/coverbridge-uploads
 	MaxUploadBytes int64            // bounds a CSV upload; default 8 GiB
+
+	// Access: every route but /healthz, /readyz, /metrics and /openapi.yaml
+	// needs a key (auth.go).
+	Keys            KeyStore             // API keys and platforms' access policies; nil: no authentication, for tests of other concerns only
+	Admin           AdminStore           // platforms and keys, for /v1/admin
+	RateLimit       access.LimiterConfig // each platform's token bucket, one token a request; default 1,000 a second, burst 2,000; a platform's own limit wins
+	SignatureWindow time.Duration        // how far a signature's timestamp may be from Now; default access.DefaultWindow (5m)
+	KeyPrefix       string               // prefix of keys the admin API issues; default postgres.DefaultKeyPrefix (cbk_live)
 }
 
 // Server is the HTTP API.
@@ -79,6 +88,7 @@ type Server struct {
 	ln   net.Listener
 
 	ingest ingestState
+	access *accessControl
 }
 
 var (
@@ -108,12 +118,15 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe)
+	s.initAccess()
+	e.Use(s.authenticate)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.Handler()))
 
 	v1 := e.Group("/v1")
+	s.adminRoutes(v1)
 	v1.POST("/earnings", s.postEarnings)
 	v1.POST("/earnings.csv", s.uploadCSV)
 	v1.GET("/earnings.csv/:upload_id", s.getUpload)
