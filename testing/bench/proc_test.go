@@ -33,7 +33,7 @@ func procStat(pid int, children bool) (ppid int, cpu time.Duration, err error) {
 	if children {
 		last = 14
 	}
-	for _, x := range f[11:last+1] {
+	for _, x := range f[11 : last+1] {
 		n, _ := strconv.ParseInt(x, 10, 64)
 		ticks += n
 	}
