@@ -50,6 +50,7 @@ commands:
   migrate   apply database migrations to DATABASE_URL
   plans     simulate a plan on earnings events: plans simulate --pack … --events …
   periods   close a scheme's period (periods close --scheme S --period 2026-10)
+  earnings  upload an earnings CSV file: earnings upload --api URL --key KEY file.csv
   version   print the version
 
 Run "coverbridge <command> -h" for the flags of a command.
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPlans(ctx, rest, stdout, stderr)
 	case "periods":
 		return runPeriods(ctx, rest, stdout, stderr)
+	case "earnings":
+		return runEarnings(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coverbridge", version)
 		return nil
