@@ -12,13 +12,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/coverbridge/coverbridge/deploy/localkafka"
 	"github.com/coverbridge/coverbridge/deploy/localpg"
+	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/access"
 )
 
 // devDatabase is the database dev mode creates in its local cluster.
@@ -84,9 +87,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer broker.Close()
 		cfg.KafkaBrokers = broker.Addrs()
 	}
+	var keys []devKey
 	return serve(ctx, cfg, log, serveHooks{
-		migrated:  func(ctx context.Context, db *postgres.DB) error { return seedDemo(ctx, db, log) },
-		listening: func(addr string) { printBanner(stdout, cfg, addr) },
+		migrated: func(ctx context.Context, db *postgres.DB) (err error) {
+			if err = seedDemo(ctx, db, log); err != nil {
+				return err
+			}
+			keys, err = devKeys(ctx, postgres.NewAccess(db, nil), cfg.DataDir, log)
+			return err
+		},
+		listening: func(addr string) { printBanner(stdout, cfg, addr, keys) },
 	})
 }
 
@@ -132,7 +142,7 @@ func seedDemo(ctx context.Context, db *postgres.DB, log *slog.Logger) error {
 	return nil
 }
 
-func printBanner(w io.Writer, cfg config, addr string) {
+func printBanner(w io.Writer, cfg config, addr string, keys []devKey) {
 	base := "http://" + addr
 	fmt.Fprintf(w, `
 Coverbridge is running (dev mode).
@@ -140,12 +150,136 @@ Coverbridge is running (dev mode).
   health     %[1]s/healthz   readiness %[1]s/readyz   metrics %[1]s/metrics
   PostgreSQL %[2]s
   Kafka      %[3]s
-Post an event:
-  curl -s -X POST %[1]s/v1/earnings -H 'Content-Type: application/json' \
+API keys (dev mode only; also in %[4]s):
+`, base, cfg.DatabaseURL, cfg.KafkaBrokers, filepath.Join(cfg.DataDir, devKeysFile))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k.Name, k.Role, k.Token)
+	}
+	tw.Flush()
+	demo := demoToken("demo")
+	fmt.Fprintf(w, `Post an event as platform demo:
+  curl -s -X POST %[1]s/v1/earnings -H 'Authorization: Bearer %[2]s' -H 'Content-Type: application/json' \
     -d '{"event_id":"ord-1001","platform_id":"demo","worker_ref":"drv-77","occurred_at":"2026-10-03T08:15:00+08:00","gross":{"currency":"MYR","value":"23.50"}}'
 Press Ctrl-C to stop (PostgreSQL and the broker stop with it).
 
-`, base, cfg.DatabaseURL, cfg.KafkaBrokers)
+`, base, demo)
+}
+
+// devKeysFile holds the dev-mode API keys in the data folder.
+const devKeysFile = "dev-keys.json"
+
+// Dev-mode keys carry their own prefix, so they are never mistaken for real
+// ones.
+const devKeyPrefix = "cbk_demo"
+
+// demoSecret is the secret of every demo platform's key. It is public: the
+// README shows the keys so that its examples work as written. The keys
+// exist only where dev mode creates them.
+const demoSecret = "publicdemokeysfordevmodeonlyneverusethisinproduction"
+
+// demoKeyIDs are the fixed ids of the demo platforms' keys.
+var demoKeyIDs = map[string]string{
+	"demo":      "demoplat",
+	"demo-sess": "demosess",
+	"demo-cn":   "demochna",
+	"demo-kr":   "demokrea",
+	"demo-ka":   "demokarn",
+	"demo-in":   "demoindi",
+	"demo-cl":   "demochil",
+}
+
+// demoToken is the fixed key of a demo platform.
+func demoToken(platformID string) string {
+	return devKeyPrefix + "_" + demoKeyIDs[platformID] + "_" + demoSecret
+}
+
+// devKey is a key dev mode issued.
+type devKey struct {
+	Name  string // the platform, or the staff role
+	Role  access.Role
+	Token string
+}
+
+// devKeys makes sure the dev-mode keys exist and returns them: the fixed
+// key of each demo platform and one admin, one finance and one compliance
+// key. Staff keys are random, issued on the first run and kept in the data
+// folder (mode 0600) for later runs, since a key is shown only once; a kept
+// key the database does not accept is issued again.
+func devKeys(ctx context.Context, store *postgres.Access, dataDir string, log *slog.Logger) ([]devKey, error) {
+	path := filepath.Join(dataDir, devKeysFile)
+	kept := map[string]string{}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &kept); err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	now := time.Now()
+	var out []devKey
+	for _, p := range demoPlatforms {
+		token := demoToken(p.ID)
+		t, err := access.ParseKey(token)
+		if err != nil {
+			return nil, fmt.Errorf("demo key of %s: %w", p.ID, err)
+		}
+		k, err := store.Key(ctx, t.ID)
+		switch {
+		case gateway.ErrorCode(err) == gateway.ENOTFOUND:
+			key := access.Key{ID: t.ID, Prefix: t.Prefix, Hash: sha256.Sum256([]byte(demoSecret)),
+				Role: access.RolePlatform, PlatformID: p.ID, CreatedAt: now}
+			if err := store.CreateKey(ctx, postgres.APIKey{Key: key, Label: "dev mode demo key"}); err != nil {
+				return nil, fmt.Errorf("create demo key of %s: %w", p.ID, err)
+			}
+		case err != nil:
+			return nil, err
+		case !k.Verify(t) || !k.Active(now) || k.PlatformID != p.ID:
+			log.Warn("the demo key of a demo platform was changed or revoked; it will not work", "platform", p.ID, "key", t.ID)
+		}
+		out = append(out, devKey{Name: p.ID, Role: access.RolePlatform, Token: token})
+	}
+	changed := false
+	for _, role := range []access.Role{access.RoleAdmin, access.RoleFinance, access.RoleCompliance} {
+		name := string(role)
+		token := kept[name]
+		if !devKeyWorks(ctx, store, token, role, now) {
+			token, _, err = store.IssueKey(ctx, postgres.NewKey{Prefix: devKeyPrefix, Role: role, Label: "dev mode", CreatedAt: now})
+			if err != nil {
+				return nil, fmt.Errorf("issue dev %s key: %w", role, err)
+			}
+			log.Info("dev key issued", "role", role)
+			changed = true
+		}
+		out = append(out, devKey{Name: name, Role: role, Token: token})
+	}
+	if !changed && len(kept) == len(out) {
+		return out, nil
+	}
+	all := map[string]string{}
+	for _, k := range out {
+		all[k.Name] = k.Token
+	}
+	b, _ = json.MarshalIndent(all, "", "  ")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return out, os.Chmod(path, 0o600)
+}
+
+// devKeyWorks reports whether token is an active key of the role in store.
+func devKeyWorks(ctx context.Context, store *postgres.Access, token string, role access.Role, now time.Time) bool {
+	t, err := access.ParseKey(token)
+	if err != nil {
+		return false
+	}
+	k, err := store.Key(ctx, t.ID)
+	return err == nil && k.Verify(t) && k.Active(now) && k.Role == role
 }
 
 // reachableDataDir is the stand-in for a data folder the postgres user cannot

@@ -50,7 +50,8 @@ commands:
   migrate   apply database migrations to DATABASE_URL
   plans     simulate a plan on earnings events: plans simulate --pack … --events …
   periods   close a scheme's period (periods close --scheme S --period 2026-10)
-  earnings  upload an earnings CSV file: earnings upload --api URL --key KEY file.csv
+  platforms onboard and list platforms: platforms create --id … --scheme my-gig:s83, platforms list
+  keys      API keys: keys issue --platform P, keys list, keys rotate KEYID, keys revoke KEYID
   version   print the version
 
 Run "coverbridge <command> -h" for the flags of a command.
@@ -73,8 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPlans(ctx, rest, stdout, stderr)
 	case "periods":
 		return runPeriods(ctx, rest, stdout, stderr)
-	case "earnings":
-		return runEarnings(ctx, rest, stdout, stderr)
+	case "platforms":
+		return runPlatforms(ctx, rest, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coverbridge", version)
 		return nil

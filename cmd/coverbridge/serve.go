@@ -111,7 +111,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.has(roleAPI) {
+		// API keys, the signing secrets of platforms that sign (sealed
+		// with the seal key) and the admin API.
+		var sealer postgres.Sealer
+		if ids.Sealer != nil {
+			sealer = ids.Sealer
+		}
+		keys := postgres.NewAccess(db, sealer)
 		api := httpapi.New(httpapi.Config{
+			Keys:      keys,
+			Admin:     keys,
 			Addr:      cfg.Addr,
 			Publisher: producer,
 			Earnings:  db,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/access"
 	"github.com/coverbridge/coverbridge/testing/kafkatest"
 	"github.com/coverbridge/coverbridge/testing/pgtest"
 )
@@ -115,9 +116,28 @@ func (s *server) stop(t *testing.T) {
 	}
 }
 
+// apiKey is the platform key the requests of a test carry.
+var apiKey string
+
+// get sends a GET with apiKey.
+func get(url string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	return http.DefaultClient.Do(req)
+}
+
 func post(t *testing.T, url, contentType, body string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(url, contentType, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +191,9 @@ func TestEarningsEndToEnd(t *testing.T) {
 	if err := db.CreatePlatform(ctx, postgres.Platform{ID: "demo", Name: "Demo", Country: "MY", Currency: "MYR",
 		ActiveFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
 		Schemes:    []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if apiKey, _, err = postgres.NewAccess(db, nil).IssueKey(ctx, postgres.NewKey{Role: access.RolePlatform, PlatformID: "demo"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -234,7 +257,7 @@ func TestEarningsEndToEnd(t *testing.T) {
 		t.Errorf("ord-2 gross = %q, %v; want the first content, 23.50", value, err)
 	}
 
-	resp, err := http.Get(s.base + "/v1/earnings/ord-1?platform_id=demo")
+	resp, err := get(s.base + "/v1/earnings/ord-1?platform_id=demo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +280,7 @@ func TestEarningsEndToEnd(t *testing.T) {
 		t.Errorf("GET ord-1 = %d %+v", resp.StatusCode, view)
 	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/v1/earnings/nope?platform_id=demo": 404} {
-		resp, err := http.Get(s.base + path)
+		resp, err := get(s.base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +289,7 @@ func TestEarningsEndToEnd(t *testing.T) {
 			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
 		}
 	}
-	resp, err = http.Get(s.base + "/metrics")
+	resp, err = get(s.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
