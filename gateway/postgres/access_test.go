@@ -4,11 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coverbridge/coverbridge/gateway"
+	"github.com/coverbridge/coverbridge/gateway/httpapi"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/access"
 	"github.com/coverbridge/coverbridge/platforms/identity"
@@ -354,4 +361,158 @@ func TestAccessSigningSecrets(t *testing.T) {
 	if _, err := postgres.NewAccess(db, nil).CreatePlatform(ctx, p, t0); err == nil {
 		t.Error("a signing platform created without a seal key")
 	}
+}
+
+// TestAccessOverHTTP runs the access store behind the HTTP API: an admin
+// onboards platforms and manages keys, and the keys it issues open exactly
+// their own platform's data.
+func TestAccessOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	store := postgres.NewAccess(db, testSealer(t))
+	catalog, err := gateway.BuiltinPacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	h := httpapi.New(httpapi.Config{Keys: store, Admin: store, Schemes: catalog, Earnings: db, Platforms: db, Now: clock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	adminToken, _, err := store.IssueKey(ctx, postgres.NewKey{Role: access.RoleAdmin, CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	call := func(method, path, token, body string, header ...string) answer {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return answer{rec.Code, rec.Body.String()}
+	}
+	want := func(a answer, code int, contains ...string) {
+		t.Helper()
+		if a.code != code {
+			t.Fatalf("answer %d %s, want %d", a.code, a.body, code)
+		}
+		for _, c := range contains {
+			if !strings.Contains(a.body, c) {
+				t.Errorf("answer %s lacks %s", a.body, c)
+			}
+		}
+	}
+	var issued struct {
+		Key   struct{ ID string }
+		Token string
+	}
+	decode := func(a answer, v any) {
+		t.Helper()
+		if err := json.Unmarshal([]byte(a.body), v); err != nil {
+			t.Fatalf("%v: %s", err, a.body)
+		}
+	}
+
+	// Onboarding: every bad field is named.
+	want(call(http.MethodPost, "/v1/admin/platforms", adminToken,
+		`{"id":"Acme!","name":"","country":"Malaysia","currency":"MYR","schemes":[{"scheme_id":"my-gig","plan_id":"nope"}],"sectors":["Ride Hailing"],"rate_limit":-5}`),
+		http.StatusBadRequest, `"field":"id"`, `"field":"name"`, `"field":"country"`, `"field":"schemes[0].plan_id"`, `"field":"sectors[0]"`, `"field":"rate_limit"`)
+	want(call(http.MethodPost, "/v1/admin/platforms", adminToken, `{"id":"acme","colour":"red"}`), http.StatusBadRequest, `colour`)
+	want(call(http.MethodPost, "/v1/admin/platforms", adminToken,
+		`{"id":"acme","name":"Acme Rides","country":"MY","currency":"MYR","schemes":[{"scheme_id":"my-gig","plan_id":"s83"}],
+		  "sectors":["ride_hailing"],"vehicles":["2w"],"remittance_account":"MBB 5140-1234","rate_limit":100,"active_from":"2026-01-01T00:00:00Z"}`),
+		http.StatusCreated, `"id":"acme"`, `"sectors":["ride_hailing"]`, `"rate_limit":100`)
+	want(call(http.MethodPost, "/v1/admin/platforms", adminToken,
+		`{"id":"acme","name":"Again","country":"MY","currency":"MYR","schemes":[{"scheme_id":"my-gig","plan_id":"s83"}]}`), http.StatusConflict)
+	var signed struct {
+		SigningSecret string `json:"signing_secret"`
+	}
+	a := call(http.MethodPost, "/v1/admin/platforms", adminToken,
+		`{"id":"signed","name":"Signed","country":"MY","currency":"MYR","schemes":[{"scheme_id":"my-gig","plan_id":"s83"}],"require_signature":true}`)
+	want(a, http.StatusCreated)
+	decode(a, &signed)
+	if !strings.HasPrefix(signed.SigningSecret, "cbs_") {
+		t.Fatalf("a signing platform's creation shows no secret: %s", a.body)
+	}
+	want(call(http.MethodGet, "/v1/admin/platforms", adminToken, ""), http.StatusOK, `"id":"acme"`, `"id":"signed"`, `"require_signature":true`)
+	if a := call(http.MethodGet, "/v1/admin/platforms", adminToken, ""); strings.Contains(a.body, signed.SigningSecret) {
+		t.Error("the platform list shows a signing secret")
+	}
+
+	// Keys.
+	a = call(http.MethodPost, "/v1/admin/platforms/acme/keys", adminToken, `{"label":"ops"}`)
+	want(a, http.StatusCreated, `"role":"platform"`, `"platform_id":"acme"`)
+	decode(a, &issued)
+	acme, acmeID := issued.Token, issued.Key.ID
+	want(call(http.MethodPost, "/v1/admin/platforms/nope/keys", adminToken, ""), http.StatusNotFound)
+	want(call(http.MethodPost, "/v1/admin/platforms/acme/keys", adminToken, `{"role":"admin"}`), http.StatusBadRequest, `"field":"role"`)
+	a = call(http.MethodPost, "/v1/admin/platforms/signed/keys", adminToken, "")
+	want(a, http.StatusCreated)
+	decode(a, &issued)
+	signedKey := issued.Token
+	want(call(http.MethodPost, "/v1/admin/keys", adminToken, `{"role":"finance","label":"treasury"}`), http.StatusCreated, `"role":"finance"`)
+	want(call(http.MethodPost, "/v1/admin/keys", adminToken, `{"role":"platform"}`), http.StatusBadRequest, `"field":"role"`)
+	want(call(http.MethodGet, "/v1/admin/keys", adminToken, ""), http.StatusOK, `"role":"admin"`, `"role":"finance"`)
+
+	// The platform key reads its own data, and nothing else.
+	want(call(http.MethodGet, "/v1/rejections", acme, ""), http.StatusOK, `"rejections":[]`)
+	want(call(http.MethodGet, "/v1/rejections?platform_id=signed", acme, ""), http.StatusNotFound)
+	want(call(http.MethodGet, "/v1/admin/platforms", acme, ""), http.StatusForbidden)
+	want(call(http.MethodPost, "/v1/admin/platforms/acme/keys", acme, ""), http.StatusForbidden)
+
+	// Listings show prefixes and the last use, never the secret.
+	a = call(http.MethodGet, "/v1/admin/platforms/acme/keys", adminToken, "")
+	want(a, http.StatusOK, `"id":"`+acmeID+`"`, `"display":"cbk_live_`+acmeID+`_…"`, `"last_used_at"`, `"label":"ops"`)
+	if strings.Contains(a.body, acme[len(acme)-access.SecretLen:]) {
+		t.Errorf("the key list shows a secret: %s", a.body)
+	}
+
+	// Rotation: both keys work during the grace, then only the new one.
+	a = call(http.MethodPost, "/v1/admin/keys/"+acmeID+"/rotate", adminToken, `{"grace":"1h"}`)
+	want(a, http.StatusCreated, `"previous":`, `"replaced_by":`)
+	decode(a, &issued)
+	next, nextID := issued.Token, issued.Key.ID
+	want(call(http.MethodGet, "/v1/rejections", acme, ""), http.StatusOK)
+	want(call(http.MethodGet, "/v1/rejections", next, ""), http.StatusOK)
+	want(call(http.MethodPost, "/v1/admin/keys/"+acmeID+"/rotate", adminToken, ""), http.StatusConflict)
+	want(call(http.MethodPost, "/v1/admin/keys/"+acmeID+"/rotate", adminToken, `{"grace":"forever"}`), http.StatusBadRequest, `"field":"grace"`)
+	mu.Lock()
+	now = now.Add(61 * time.Minute)
+	mu.Unlock()
+	want(call(http.MethodGet, "/v1/rejections", acme, ""), http.StatusUnauthorized, `"revoked"`)
+	want(call(http.MethodGet, "/v1/rejections", next, ""), http.StatusOK)
+	// Revocation is at once.
+	want(call(http.MethodDelete, "/v1/admin/keys/"+nextID, adminToken, ""), http.StatusOK, `"active":false`)
+	want(call(http.MethodGet, "/v1/rejections", next, ""), http.StatusUnauthorized)
+	want(call(http.MethodDelete, "/v1/admin/keys/aaaaaaaa", adminToken, ""), http.StatusNotFound)
+
+	// The signing platform signs with the secret shown at its creation.
+	sign := func(secret string, body string) string {
+		return access.Sign([]byte(secret), clock(), []byte(body))
+	}
+	want(call(http.MethodGet, "/v1/rejections", signedKey, ""), http.StatusUnauthorized, `"Coverbridge-Signature"`)
+	want(call(http.MethodGet, "/v1/rejections", signedKey, "", access.SignatureHeader, sign(signed.SigningSecret, "")), http.StatusOK)
+	// A new signing secret; the old one works through the grace.
+	var rotated struct {
+		SigningSecret string `json:"signing_secret"`
+	}
+	a = call(http.MethodPost, "/v1/admin/platforms/signed/signing-secrets", adminToken, `{"grace":"10m"}`)
+	want(a, http.StatusCreated)
+	decode(a, &rotated)
+	want(call(http.MethodGet, "/v1/rejections", signedKey, "", access.SignatureHeader, sign(signed.SigningSecret, "")), http.StatusOK)
+	want(call(http.MethodGet, "/v1/rejections", signedKey, "", access.SignatureHeader, sign(rotated.SigningSecret, "")), http.StatusOK)
+	mu.Lock()
+	now = now.Add(11 * time.Minute)
+	mu.Unlock()
+	want(call(http.MethodGet, "/v1/rejections", signedKey, "", access.SignatureHeader, sign(signed.SigningSecret, "")), http.StatusUnauthorized, `"mismatch"`)
+	want(call(http.MethodGet, "/v1/rejections", signedKey, "", access.SignatureHeader, sign(rotated.SigningSecret, "")), http.StatusOK)
 }
