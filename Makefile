@@ -32,6 +32,14 @@ lint: ## go vet and staticcheck
 bench: ## run the benchmarks and print their figures
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m $(PKGS)
 
+.PHONY: bench-engine
+bench-engine: ## engine benchmark over 1,000,000 events in Kafka (set COVERBRIDGE_BENCH_EVENTS for another count)
+	COVERBRIDGE_BENCH_EVENTS=$${COVERBRIDGE_BENCH_EVENTS:-1000000} $(GO) test -run '^$$' -bench Engine -benchtime 1x -count=1 -timeout 120m -v ./testing/bench
+
+.PHONY: crash-test
+crash-test: ## crash test in full: 210,000 events, engines killed 12 times with SIGKILL, PostgreSQL crashed once
+	$(GO) test -count=1 -timeout 30m -v -run TestCrash ./testing/crash -args -crash.full
+
 .PHONY: clean
 clean: ## remove build output and the dev data folder
 	rm -rf bin .coverbridge
