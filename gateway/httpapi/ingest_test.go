@@ -196,6 +196,7 @@ func (s *ingestServer) send(t *testing.T, method, path, contentType string, body
 		req.Header.Set(header[i], header[i+1])
 	}
 	asPlatform(req, "demo")
+	requestBodies.keep(req)
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
 	checkContract(t, req, rec)

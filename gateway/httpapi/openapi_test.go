@@ -1,13 +1,194 @@
 package httpapi_test
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/coverbridge/coverbridge/gateway/httpapi"
 )
 
+// contract is the OpenAPI document, loaded once, and a router over it.
+var contract struct {
+	once   sync.Once
+	doc    *openapi3.T
+	router routers.Router
+	err    error
+}
+
+func loadContract() (*openapi3.T, routers.Router, error) {
+	contract.once.Do(func() {
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromData(httpapi.OpenAPI)
+		if err != nil {
+			contract.err = fmt.Errorf("load openapi.yaml: %w", err)
+			return
+		}
+		if err := doc.Validate(context.Background()); err != nil {
+			contract.err = fmt.Errorf("openapi.yaml is not a valid OpenAPI 3 document: %w", err)
+			return
+		}
+		// Tests send requests to example.com.
+		doc.Servers = openapi3.Servers{{URL: "http://example.com"}}
+		router, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			contract.err = err
+			return
+		}
+		openapi3filter.RegisterBodyDecoder("application/x-ndjson", decodeNDJSON)
+		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/yaml", openapi3filter.FileBodyDecoder)
+		contract.doc, contract.router = doc, router
+	})
+	return contract.doc, contract.router, contract.err
+}
+
+// decodeNDJSON reads an NDJSON body as the array of its lines' values.
+func decodeNDJSON(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	var out []any
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(line, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, sc.Err()
+}
+
 // checkContract validates a request and its answer against the OpenAPI
-// document.
+// document: the route must be in it, the answer's status, headers and body
+// must be described, and a request the API took whole (a 2xx answer with no
+// rejected event) must match the request schema. Requests the API refuses
+// are bad on purpose and are not checked.
 func checkContract(t *testing.T, req *http.Request, rec *httptest.ResponseRecorder) {
 	t.Helper()
+	_, router, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The handler has read the request body: give the validator a copy.
+	body := requestBodies.take(req)
+	vreq := req.Clone(context.Background())
+	vreq.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := router.FindRoute(vreq)
+	if err != nil {
+		t.Errorf("%s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
+		return
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
+	if rec.Code < 300 && !strings.Contains(rec.Body.String(), `"status":"rejected"`) && len(body) < 1<<20 {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			t.Errorf("%s %s: the request does not match openapi.yaml: %v", req.Method, req.URL.Path, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 rec.Code,
+		Header:                 rec.Header(),
+		Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+		Options:                opts,
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s: the %d answer does not match openapi.yaml: %v\n%s", req.Method, req.URL.Path, rec.Code, err, rec.Body)
+	}
+}
+
+// requestBodies keeps a copy of each request body sent, for the contract
+// check after the handler has read it.
+var requestBodies bodyCopies
+
+type bodyCopies struct{ m sync.Map } // *http.Request → *bytes.Buffer
+
+// keep replaces req's body with a reader that copies what the handler
+// reads, up to 1 MiB.
+func (b *bodyCopies) keep(req *http.Request) {
+	if req.Body == nil {
+		return
+	}
+	buf := &bytes.Buffer{}
+	req.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(req.Body, &limitedWriter{w: buf, n: 1 << 20}), req.Body}
+	b.m.Store(req, buf)
+}
+
+func (b *bodyCopies) take(req *http.Request) []byte {
+	v, ok := b.m.LoadAndDelete(req)
+	if !ok {
+		return nil
+	}
+	return v.(*bytes.Buffer).Bytes()
+}
+
+// limitedWriter keeps the first n bytes written.
+type limitedWriter struct {
+	w *bytes.Buffer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	if _, _, err := loadContract(); err != nil {
+		t.Fatal(err)
+	}
+	s := newIngestServer(t)
+	rec := s.send(t, http.MethodGet, "/openapi.yaml", "", nil)
+	if rec.Code != http.StatusOK || !bytes.Equal(rec.Body.Bytes(), httpapi.OpenAPI) || rec.Header().Get("Content-Type") != "application/yaml" {
+		t.Errorf("GET /openapi.yaml = %d %s, want the document", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+// TestOpenAPICoversRoutes checks that every route the server has is in the
+// document and every path of the document is a route.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	doc, _, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range httpapi.New(httpapi.Config{}).Routes() {
+		served[r] = true
+		if !documented[r] {
+			t.Errorf("route %s is not in openapi.yaml", r)
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			t.Errorf("openapi.yaml documents %s, which the server does not have", op)
+		}
+	}
 }

@@ -124,6 +124,7 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.Handler()))
+	e.GET("/openapi.yaml", s.openAPI)
 
 	v1 := e.Group("/v1")
 	s.adminRoutes(v1)
