@@ -21,6 +21,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/httpapi"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/access"
 	"github.com/coverbridge/coverbridge/platforms/feed"
 	"github.com/coverbridge/coverbridge/platforms/identity"
 )
@@ -555,5 +556,58 @@ func TestPostUnknownPlatform(t *testing.T) {
 	s.h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusNotFound || len(s.pub.msgs) != 0 {
 		t.Errorf("POST for an unknown platform = %d %s, want 404 and nothing produced", rec.Code, rec.Body)
+	}
+}
+
+// TestPostAccessRefusals covers the bad input that is about the key rather
+// than the events, on both earnings doors: each is refused with the status
+// and code of the list, and nothing is produced.
+func TestPostAccessRefusals(t *testing.T) {
+	r := newAccRig(t)
+	event := strings.Replace(victimEvent("ord-a1"), victim, "signed", 1)
+	csvBody := "event_id,worker_ref,occurred_at,currency,gross\nord-a2,drv-1,2026-10-03T08:15:00+08:00,MYR,1.00\n"
+	sign := func(at time.Time, body string) string { return access.Sign(r.signing, at, []byte(body)) }
+	tests := []struct {
+		name, path, token, body string
+		header                  []string
+		status                  int
+		code                    string
+	}{
+		{"missing key", "/v1/earnings", "", event, nil, 401, "unauthorized"},
+		{"malformed key", "/v1/earnings", "not-a-key", event, nil, 401, "unauthorized"},
+		{"unknown key", "/v1/earnings", "cbk_test_aaaaaaaa_" + strings.Repeat("b", 43), event, nil, 401, "unauthorized"},
+		{"revoked key", "/v1/earnings", r.tokens["revoked"], victimEvent("ord-a3"), nil, 401, "unauthorized"},
+		{"missing signature", "/v1/earnings", r.tokens["signed"], event, nil, 401, "unauthorized"},
+		{"bad signature", "/v1/earnings", r.tokens["signed"], event, []string{access.SignatureHeader, sign(accNow, event+" ")}, 401, "unauthorized"},
+		{"stale timestamp", "/v1/earnings", r.tokens["signed"], event, []string{access.SignatureHeader, sign(accNow.Add(-time.Hour), event)}, 401, "unauthorized"},
+		{"wrong platform in the query", "/v1/earnings?platform_id=other", r.tokens["victim"], victimEvent("ord-a4"), nil, 404, "not_found"},
+		{"CSV: missing key", "/v1/earnings.csv", "", csvBody, nil, 401, "unauthorized"},
+		{"CSV: wrong platform in the query", "/v1/earnings.csv?platform_id=other", r.tokens["victim"], csvBody, nil, 404, "not_found"},
+		{"CSV: another platform's rejections", "/v1/earnings.csv/" + strings.Repeat("a", 32) + "/rejections", r.tokens["other"], "", nil, 404, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			method := http.MethodPost
+			if tt.body == "" {
+				method = http.MethodGet
+			}
+			rec := r.do(method, tt.path, tt.token, tt.body, tt.header...)
+			if strings.HasPrefix(tt.path, "/v1/earnings.csv") && tt.body != "" {
+				req := httptest.NewRequest(method, tt.path, strings.NewReader(tt.body))
+				req.Header.Set("Content-Type", "text/csv")
+				if tt.token != "" {
+					req.Header.Set("Authorization", "Bearer "+tt.token)
+				}
+				rec = httptest.NewRecorder()
+				r.e.ServeHTTP(rec, req)
+			}
+			e := decode[errorAnswer](t, rec)
+			if rec.Code != tt.status || e.Code != tt.code {
+				t.Errorf("%s %s = %d %s, want %d %s", method, tt.path, rec.Code, rec.Body, tt.status, tt.code)
+			}
+			if len(r.pub.msgs) != 0 {
+				t.Errorf("a refused request produced %d messages", len(r.pub.msgs))
+			}
+		})
 	}
 }
