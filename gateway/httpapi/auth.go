@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ const principalKey = "coverbridge.principal"
 // accessControl is the state of the access middleware.
 type accessControl struct {
 	keys     KeyStore
+	log      *slog.Logger
 	auth     *access.Authenticator
 	verifier *access.Verifier
 	rate     access.LimiterConfig
@@ -76,6 +78,7 @@ func (s *Server) initAccess() {
 	}
 	a := &accessControl{
 		keys:     s.cfg.Keys,
+		log:      s.log,
 		verifier: access.NewVerifier(access.VerifierConfig{Window: s.cfg.SignatureWindow, Now: now}),
 		now:      now,
 		limiters: map[limiterKey]*access.Limiter{},
@@ -145,7 +148,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				return s.unauthorized(c, err)
 			}
 		}
-		a.recordUse(ctx, s, p.KeyID)
+		a.recordUse(ctx, p.KeyID)
 		c.Set(principalKey, p)
 		return next(c)
 	}
@@ -229,7 +232,7 @@ func (a *accessControl) limiter(cfg access.LimiterConfig) (*access.Limiter, erro
 
 // recordUse records a key's use when it was last recorded a minute ago or
 // more. A failure is logged: it does not fail the request.
-func (a *accessControl) recordUse(ctx context.Context, s *Server, keyID string) {
+func (a *accessControl) recordUse(ctx context.Context, keyID string) {
 	now := a.now()
 	v, _ := a.used.LoadOrStore(keyID, new(atomic.Int64))
 	last := v.(*atomic.Int64)
@@ -238,7 +241,7 @@ func (a *accessControl) recordUse(ctx context.Context, s *Server, keyID string) 
 		return
 	}
 	if err := a.keys.KeyUsed(ctx, keyID, now); err != nil {
-		s.log.Warn("record key use", "key", keyID, "err", err)
+		a.log.Warn("record key use", "key", keyID, "err", err)
 	}
 }
 
