@@ -271,17 +271,18 @@ func principal(c echo.Context) (p access.Principal, ok bool) {
 // allow is the middleware of a route group that needs an action of the
 // role table, such as access.ReconciliationRead for finance endpoints or
 // access.KeysManage for the admin API: a principal whose role lacks one of
-// them is answered 403.
+// them is answered 403, and so is every request when the server
+// authenticates nobody.
 func (s *Server) allow(actions ...access.Action) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, ok := principal(c)
-			if !ok && s.access.auth == nil {
-				return next(c)
+			if !ok {
+				return gateway.Errorf(gateway.EFORBIDDEN, "this endpoint needs a key, and this server checks none")
 			}
 			for _, a := range actions {
 				if !p.Can(a) {
-					return gateway.Errorf(gateway.EFORBIDDEN, "a %s key cannot reach this endpoint", cmp.Or(string(p.Role), "keyless"))
+					return gateway.Errorf(gateway.EFORBIDDEN, "a %s key cannot reach this endpoint", p.Role)
 				}
 			}
 			return next(c)

@@ -623,3 +623,19 @@ func TestBearer(t *testing.T) {
 		t.Errorf("key of a removed platform: %d, want 401", rec.Code)
 	}
 }
+
+// TestNoKeyStore checks a server built without a KeyStore, as handler tests
+// of other concerns build it: platform endpoints take the platform from the
+// query, and role-gated endpoints refuse everyone.
+func TestNoKeyStore(t *testing.T) {
+	r := newAccRig(t, func(c *httpapi.Config) { c.Keys = nil })
+	if rec := r.do(http.MethodGet, "/v1/earnings/ord-1?platform_id="+victim, "", ""); rec.Code != http.StatusOK {
+		t.Errorf("platform endpoint: %d %s", rec.Code, rec.Body)
+	}
+	if rec := r.do(http.MethodGet, "/v1/earnings/ord-1", "", ""); rec.Code != http.StatusBadRequest {
+		t.Errorf("platform endpoint without platform_id: %d %s, want 400", rec.Code, rec.Body)
+	}
+	if rec := r.do(http.MethodGet, "/v1/admin/platforms", r.tokens["admin"], ""); rec.Code != http.StatusForbidden {
+		t.Errorf("admin endpoint: %d %s, want 403", rec.Code, rec.Body)
+	}
+}
