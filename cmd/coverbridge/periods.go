@@ -6,16 +6,23 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/reconciliation/books"
 )
 
 const periodsUsage = `usage: coverbridge periods close --scheme ID --period KEY
 
-Closes a scheme's period: events of the period that arrive later are booked
-in the open period as late adjustments. Closing a closed period changes
-nothing. Reads DATABASE_URL.
+Closes a scheme's period, as the scheduler does once its end plus grace has
+passed: events of the period that arrive later are booked in the open period
+as late adjustments; every worker's period is settled (refunds of provisional
+deductions, true-ups), entity levies are charged, and a statement with an RF
+reference and due date is issued per platform, with supplementary statements
+for earlier periods whose late events were booked in this one. Then matching
+runs. Closing a period whose close is complete changes nothing. Reads
+DATABASE_URL.
 `
 
 func runPeriods(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,9 +60,28 @@ func runPeriods(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	if err := db.ClosePeriod(ctx, *scheme, *period); err != nil {
+	keeper, err := books.New(books.Config{Store: db, Catalog: catalog})
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "period %s of %s is closed\n", *period, *scheme)
+	rep, err := keeper.ClosePeriod(ctx, *scheme, *period)
+	if err != nil {
+		return err
+	}
+	if !rep.Closed {
+		fmt.Fprintf(stdout, "period %s of %s was already closed; nothing changed\n", *period, *scheme)
+		return nil
+	}
+	fmt.Fprintf(stdout, "period %s of %s is closed: %d worker periods settled, %d adjustments, %d statements\n",
+		*period, *scheme, rep.Settled, rep.Adjustments, len(rep.Statements))
+	for _, id := range rep.Statements {
+		fmt.Fprintf(stdout, "  statement %s\n", id)
+	}
+	if len(rep.LatePeriods) > 0 {
+		fmt.Fprintf(stdout, "  late adjustments of %s settled and stated\n", strings.Join(rep.LatePeriods, ", "))
+	}
+	if rep.Unstated {
+		fmt.Fprintf(stdout, "  scheme %s has no statement configuration: no statements issued\n", *scheme)
+	}
 	return nil
 }

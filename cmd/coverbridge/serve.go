@@ -17,6 +17,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/identity"
+	"github.com/coverbridge/coverbridge/reconciliation/books"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -164,9 +165,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 		g.Go(func() error { return relay.Run(gctx) })
 	}
 	if cfg.has(roleScheduler) {
-		closer := engine.NewCloser(engine.CloserConfig{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, Logger: log})
+		// Period close: settle, levy, state; books owns the job body.
+		keeper, err := books.New(books.Config{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, Logger: log})
+		if err != nil {
+			return err
+		}
 		jobs := []job{
-			{name: "close-periods", spec: cfg.CloseSchedule, run: closer.CloseDue},
+			{name: "close-periods", spec: cfg.CloseSchedule, run: keeper.CloseDue},
 		}
 		g.Go(func() error { return runSchedule(gctx, jobs, log) })
 	}

@@ -1,0 +1,22 @@
+package books
+
+import (
+	"context"
+	"time"
+
+	"github.com/coverbridge/coverbridge/gateway/postgres"
+)
+
+// Store is what the books are kept in; *postgres.DB is one. Errors are
+// store failures unless a method says otherwise.
+type Store interface {
+	// TryLeader takes a lock held across processes; ok is false when
+	// another process holds it.
+	TryLeader(ctx context.Context, name string) (release func(), ok bool, err error)
+	// PeriodsToState lists the scheme periods with ledger entries whose
+	// close is not complete.
+	PeriodsToState(ctx context.Context) ([]postgres.SchemePeriod, error)
+	// InPeriodClose closes a period and runs fn in the same transaction;
+	// false when the close was already complete (fn does not run).
+	InPeriodClose(ctx context.Context, schemeID, period string, at time.Time, fn func(*postgres.CloseTx) error) (bool, error)
+}
