@@ -52,6 +52,7 @@ commands:
   periods   close a scheme's period (periods close --scheme S --period 2026-10)
   platforms onboard and list platforms: platforms create --id … --scheme my-gig:s83, platforms list
   keys      API keys: keys issue --platform P, keys list, keys rotate KEYID, keys revoke KEYID
+  earnings  upload an earnings CSV file: earnings upload --api URL --key KEY file.csv
   version   print the version
 
 Run "coverbridge <command> -h" for the flags of a command.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPlatforms(ctx, rest, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, stdout, stderr)
+	case "earnings":
+		return runEarnings(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coverbridge", version)
 		return nil
