@@ -50,6 +50,7 @@ commands:
   migrate   apply database migrations to DATABASE_URL
   plans     simulate a plan on earnings events: plans simulate --pack … --events …
   periods   close a scheme's period (periods close --scheme S --period 2026-10)
+  receipts  import a bank file and match it: receipts import file.xml|file.csv [--csv-mapping …]
   platforms onboard and list platforms: platforms create --id … --scheme my-gig:s83, platforms list
   keys      API keys: keys issue --platform P, keys list, keys rotate KEYID, keys revoke KEYID
   earnings  upload an earnings CSV file: earnings upload --api URL --key KEY file.csv
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPlans(ctx, rest, stdout, stderr)
 	case "periods":
 		return runPeriods(ctx, rest, stdout, stderr)
+	case "receipts":
+		return runReceipts(ctx, rest, stdout, stderr)
 	case "platforms":
 		return runPlatforms(ctx, rest, stdout, stderr)
 	case "keys":

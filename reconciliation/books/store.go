@@ -19,4 +19,7 @@ type Store interface {
 	// InPeriodClose closes a period and runs fn in the same transaction;
 	// false when the close was already complete (fn does not run).
 	InPeriodClose(ctx context.Context, schemeID, period string, at time.Time, fn func(*postgres.CloseTx) error) (bool, error)
+	// ImportBank stores a parsed bank file in one transaction; the same
+	// file again stores nothing (Duplicate).
+	ImportBank(ctx context.Context, imp postgres.BankImport) (postgres.BankImportResult, error)
 }
