@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,17 +209,21 @@ func (s *Server) readJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, bo
 	if _, err := dec.Token(); err != nil {
 		return nil, false, feed.JSONError(err, "")
 	}
+	dec.DisallowUnknownFields()
 	var items []*ingestItem
 	for dec.More() {
 		i := len(items)
 		if i == s.cfg.MaxBatchItems {
 			return nil, false, gateway.Errorf(gateway.ETOOLARGE, "the array holds more than %d events; send them in several requests, or as a CSV upload", s.cfg.MaxBatchItems)
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		// Each event is parsed once, straight from the stream.
+		var ev feed.Event
+		start := dec.InputOffset()
+		err := dec.Decode(&ev)
+		if err != nil && !itemError(err) {
 			return nil, false, inputError(err, fmt.Sprintf("[%d].", i))
 		}
-		items = append(items, decodeItem(i, 0, raw, policy, fmt.Sprintf("[%d].", i)))
+		items = append(items, checkItem(i, ev, err, dec.InputOffset()-start, policy, fmt.Sprintf("[%d].", i)))
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, false, inputError(err, "")
@@ -273,6 +278,50 @@ func (s *Server) readNDJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, 
 	return items, nil
 }
 
+// itemError reports whether a decoding error is about one event of an
+// array, the rest of which can still be read: a wrong type or an unknown
+// field, found after the event was read whole.
+func itemError(err error) bool {
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &typ) || strings.HasPrefix(err.Error(), "json: unknown field ")
+}
+
+// checkItem checks event i, decoded with decodeErr (nil, or the error of a
+// wrong type, an unknown field or malformed JSON) from size bytes; prefix is
+// prepended to the field paths of its errors.
+func checkItem(i int, ev feed.Event, decodeErr error, size int64, policy feed.Policy, prefix string) *ingestItem {
+	it := &ingestItem{prefix: prefix, answer: itemAnswer{Index: i, EventID: ev.EventID}}
+	var err error
+	var ge *gateway.Error
+	switch {
+	case size > feed.MaxEventBytes:
+		err = &gateway.Error{Code: gateway.ETOOLARGE, Message: fmt.Sprintf("event is larger than %d bytes", feed.MaxEventBytes)}
+	case decodeErr != nil:
+		// An event of another platform is not looked at.
+		err = policy.Mismatch(cmp.Or(ev.PlatformID, policy.PlatformID))
+		if err == nil && errors.As(decodeErr, &ge) {
+			err = ge
+		} else if err == nil {
+			err = feed.JSONError(decodeErr, "")
+		}
+	}
+	var e gateway.Earning
+	if err == nil {
+		e, err = policy.Event(ev)
+	}
+	if err != nil {
+		it.reject(err, it.prefix)
+		// For the request hash: what was read of the event, and why it
+		// was rejected.
+		partial, _ := json.Marshal(ev)
+		it.value = append(partial, " "+err.Error()...)
+		return it
+	}
+	it.ev, it.value = e, feed.Canonical(e)
+	it.hash = sha256.Sum256(it.value)
+	return it
+}
+
 // inputError turns a failure to read the body into an error: the size limit
 // as it is, JSON errors naming the item.
 func inputError(err error, prefix string) error {
@@ -300,28 +349,21 @@ func firstByte(br *bufio.Reader) (byte, error) {
 // decodeItem decodes and checks event i, found at line (NDJSON) or 0;
 // prefix is prepended to the field paths of its errors.
 func decodeItem(i, line int, data []byte, policy feed.Policy, prefix string) *ingestItem {
-	it := &ingestItem{line: line, prefix: prefix, answer: itemAnswer{Index: i}}
-	ev, err := policy.Decode(data)
-	if err != nil {
-		it.reject(err, it.prefix)
-		_, it.answer.EventID = feed.Identify(data)
-		it.value = compact(data) // for the request hash only
-		return it
+	var ev feed.Event
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&ev)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = gateway.Invalid("", "malformed_json", "unexpected data after the event")
+		}
 	}
-	it.ev, it.value = ev, feed.Canonical(ev)
-	it.hash = sha256.Sum256(it.value)
-	it.answer.EventID = ev.EventID
+	it := checkItem(i, ev, err, int64(len(data)), policy, prefix)
+	it.line = line
+	for j := range it.answer.Details {
+		it.answer.Details[j].Line = line
+	}
 	return it
-}
-
-// compact returns data without insignificant space, or data as it is when it
-// is not JSON.
-func compact(data []byte) []byte {
-	var b bytes.Buffer
-	if json.Compact(&b, data) != nil {
-		return bytes.Clone(data)
-	}
-	return b.Bytes()
 }
 
 // reject records err as the item's answer, field paths prefixed.
@@ -356,8 +398,8 @@ func prefixField(prefix, field string) string {
 }
 
 // requestHash is the SHA-256 of a request's canonical body: each event's
-// canonical form (the raw item, compacted, for an event that does not
-// decode), one per line, after a line saying whether it was one event or a
+// canonical form (for a rejected event, what was read of it and why it was
+// rejected), one per line, after a line saying whether it was one event or a
 // batch. Field order, spacing and number spelling do not change it, nor
 // does sending a batch as an array or as NDJSON.
 func requestHash(items []*ingestItem, single bool) [32]byte {

@@ -77,6 +77,15 @@ func (p Policy) Decode(data []byte) (gateway.Earning, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return gateway.Earning{}, p.decodeError(data, gateway.Invalid("", "malformed_json", "unexpected data after the event"))
 	}
+	return p.Event(ev)
+}
+
+// Event converts a wire event decoded by the caller, as Decode does after
+// parsing: it fills an empty platform_id with PlatformID, refuses an event
+// of another platform before looking at its content, validates it and
+// applies the policy. A door that decodes a stream of events itself (a JSON
+// array) uses it to avoid parsing each event twice.
+func (p Policy) Event(ev Event) (gateway.Earning, error) {
 	if ev.PlatformID == "" {
 		ev.PlatformID = p.PlatformID
 	}
@@ -91,6 +100,16 @@ func (p Policy) Decode(data []byte) (gateway.Earning, error) {
 		return gateway.Earning{}, err
 	}
 	return e, nil
+}
+
+// Mismatch returns the not_found error of an event naming another platform
+// than PlatformID, or nil. A door whose decoding failed uses it to refuse
+// such an event as not found rather than describe its content.
+func (p Policy) Mismatch(platformID string) error {
+	if d := p.platformMismatch(platformID); d != nil {
+		return mismatchError(*d)
+	}
+	return nil
 }
 
 // decodeError returns err, or the platform mismatch when an event that does
