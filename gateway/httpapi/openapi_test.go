@@ -12,13 +12,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/httpapi"
+	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/feed"
 )
 
 // contract is the OpenAPI document, loaded once, and a router over it.
@@ -191,4 +195,85 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			t.Errorf("openapi.yaml documents %s, which the server does not have", op)
 		}
 	}
+}
+
+// TestOpenAPIOtherRoutes sends good and bad requests to the routes beyond
+// ingestion and checks each answer against the document.
+func TestOpenAPIOtherRoutes(t *testing.T) {
+	catalog, err := gateway.BuiltinPacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newIngestServer(t, func(c *httpapi.Config) {
+		c.Schemes, c.Earnings, c.Workers = catalog, contractEarnings{}, contractWorkers{}
+		c.Ready = []httpapi.Check{{Name: "postgres", Ping: func(context.Context) error { return nil }}}
+	})
+	quote := `{"scheme_id":"my-gig","plan_id":"s83","event":` + ev("q-1") + `}`
+	for _, r := range []struct {
+		method, path, contentType, body string
+		status                          int
+	}{
+		{http.MethodGet, "/healthz", "", "", 200},
+		{http.MethodGet, "/readyz", "", "", 200},
+		{http.MethodGet, "/v1/schemes", "", "", 200},
+		{http.MethodGet, "/v1/schemes/my-sess/plans", "", "", 200},
+		{http.MethodGet, "/v1/schemes/nope/plans", "", "", 404},
+		{http.MethodPost, "/v1/quote", "application/json", quote, 200},
+		{http.MethodPost, "/v1/quote", "application/json", `{"scheme_id":"my-gig"}`, 400},
+		{http.MethodGet, "/v1/earnings/ord-1", "", "", 200},
+		{http.MethodGet, "/v1/earnings/ord-2", "", "", 200},
+		{http.MethodGet, "/v1/earnings/nope", "", "", 404},
+		{http.MethodGet, "/v1/earnings/ord-1?wait=forever", "", "", 400},
+		{http.MethodGet, "/v1/rejections", "", "", 200},
+		{http.MethodGet, "/v1/rejections?limit=0", "", "", 400},
+		{http.MethodGet, "/v1/workers/drv-77", "", "", 200},
+		{http.MethodGet, "/v1/workers/nobody", "", "", 404},
+	} {
+		var body io.Reader
+		if r.body != "" {
+			body = strings.NewReader(r.body)
+		}
+		rec := s.send(t, r.method, r.path, r.contentType, body)
+		if rec.Code != r.status {
+			t.Errorf("%s %s = %d %s, want %d", r.method, r.path, rec.Code, rec.Body, r.status)
+		}
+	}
+}
+
+// contractEarnings has one recorded and one rejected event of platform demo.
+type contractEarnings struct{}
+
+func (contractEarnings) Earning(_ context.Context, platformID, eventID string) (postgres.RecordedEarning, error) {
+	at := time.Date(2026, 10, 3, 0, 15, 1, 0, time.UTC)
+	switch {
+	case platformID == "demo" && eventID == "ord-1":
+		e, err := feed.Decode([]byte(ev("ord-1")))
+		if err != nil {
+			return postgres.RecordedEarning{}, err
+		}
+		return postgres.RecordedEarning{Status: "recorded", RecordedAt: at, Payload: feed.Canonical(e),
+			Entries: []postgres.LedgerEntry{{PlatformID: "demo", EventID: "ord-1", WorkerID: "ref:demo:drv-77", SchemeID: "my-gig", PlanID: "s83",
+				PlanVersion: 1, Period: "2026-10", BookedPeriod: "2026-10", Kind: postgres.EntryDeduction, Currency: "MYR", Worker: 29, Gross: 2350, Base: 2350}}}, nil
+	case platformID == "demo" && eventID == "ord-2":
+		return postgres.RecordedEarning{Status: "rejected", RecordedAt: at,
+			Rejection: &postgres.Rejection{PlatformID: "demo", EventID: "ord-2", Code: "wrong_currency", Message: "not MYR", Field: "gross.currency"}}, nil
+	}
+	return postgres.RecordedEarning{}, gateway.Errorf(gateway.ENOTFOUND, "event %q has not been recorded (yet)", eventID)
+}
+
+func (contractEarnings) Rejections(_ context.Context, platformID string, _ int64, _ int) ([]postgres.StoredRejection, error) {
+	return []postgres.StoredRejection{{ID: 7, EventID: "ord-2", Code: "wrong_currency", Message: "not MYR", Field: "gross.currency",
+		RejectedAt: time.Date(2026, 10, 3, 0, 15, 1, 0, time.UTC)}}, nil
+}
+
+// contractWorkers has one registered worker of platform demo.
+type contractWorkers struct{ accWorkers }
+
+func (contractWorkers) Registrations(_ context.Context, platformID, ref string) ([]postgres.Registration, error) {
+	if platformID != "demo" || ref != "drv-77" {
+		return nil, nil
+	}
+	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	return []postgres.Registration{{PlatformID: "demo", WorkerRef: "drv-77", WorkerKey: strings.Repeat("a", 64), SchemeID: "my-gig",
+		Change: "start", PlanID: "s83", Effective: at, RecordedAt: at}}, nil
 }
