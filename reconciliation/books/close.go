@@ -39,6 +39,7 @@ const settlePageSize = 5000
 // issues statements, and does the same for the earlier periods whose late
 // events were booked in it, all in one transaction (see the package
 // comment). Closing a period whose close is complete changes nothing.
+// When it issued statements it runs matching, so outcomes include them.
 //
 // Errors: EINVALID for a period key that is not one of the scheme's;
 // ENOTFOUND for an unknown scheme.
@@ -75,7 +76,15 @@ func (k *Keeper) ClosePeriod(ctx context.Context, schemeID, period string) (Clos
 		}
 		return nil
 	})
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	if len(rep.Statements) > 0 {
+		if _, err := k.Reconcile(ctx, TriggerClose); err != nil {
+			return rep, fmt.Errorf("reconcile after closing %s/%s: %w", schemeID, period, err)
+		}
+	}
+	return rep, nil
 }
 
 // parsePeriod returns the period named by key in the unit of the scheme's

@@ -44,6 +44,9 @@ type ImportReport struct {
 	Statements int
 	Skipped    []string
 	Receipts   int
+	// Run is the matching run that followed the import; nil when nothing
+	// new was stored.
+	Run *RunReport
 }
 
 // progressEvery is how many receipts pass between progress calls.
@@ -55,6 +58,8 @@ const progressEvery = 10_000
 // error is an EINVALID (or ETOOLARGE) *gateway.Error whose details name the
 // element or column and the line. The same file imported again stores
 // nothing; a statement already imported from another file is skipped.
+// When the import stored anything, matching runs and its report is part of
+// the answer; a failed run leaves the import stored and returns the error.
 func (k *Keeper) ImportBankFile(ctx context.Context, r io.Reader, opt ImportOptions) (ImportReport, error) {
 	progress := opt.Progress
 	if progress == nil {
@@ -112,6 +117,14 @@ func (k *Keeper) ImportBankFile(ctx context.Context, r io.Reader, opt ImportOpti
 	rep := ImportReport{ImportID: res.ID, Format: file.Format, MessageID: file.MessageID, Duplicate: res.Duplicate,
 		Statements: res.Statements, Skipped: res.Skipped, Receipts: res.Receipts}
 	progress("stored", rep.Receipts)
+	if rep.Duplicate || rep.Statements == 0 {
+		return rep, nil
+	}
+	run, err := k.Reconcile(ctx, TriggerImport)
+	if err != nil {
+		return rep, err
+	}
+	rep.Run = &run
 	return rep, nil
 }
 

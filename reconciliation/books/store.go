@@ -22,4 +22,16 @@ type Store interface {
 	// ImportBank stores a parsed bank file in one transaction; the same
 	// file again stores nothing (Duplicate).
 	ImportBank(ctx context.Context, imp postgres.BankImport) (postgres.BankImportResult, error)
+	// StoreAdvices stores remittance advices in one transaction; the same
+	// ref and content again is returned as stored, other content is
+	// ECONFLICT.
+	StoreAdvices(ctx context.Context, advs []postgres.NewAdvice, at time.Time) ([]postgres.StoredAdvice, error)
+	// InReconcile runs fn in one transaction holding the lock of matching
+	// runs.
+	InReconcile(ctx context.Context, fn func(*postgres.ReconcileTx) error) error
+	// AddDecision records a manual decision. Errors: ENOTFOUND for an
+	// unknown receipt or statement, EINVALID for a bad field.
+	AddDecision(ctx context.Context, d postgres.NewDecision) (string, error)
+	// Decisions returns a receipt's decisions with how each took effect.
+	Decisions(ctx context.Context, receiptID string) ([]postgres.DecisionResult, error)
 }
