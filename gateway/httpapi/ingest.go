@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -512,10 +513,10 @@ func (s *Server) dedupe(ctx context.Context, platformID string, items []*ingestI
 	known := s.ingest.recent.lookup(platformID, ids)
 	if s.cfg.Recorded != nil {
 		recorded, err := s.cfg.Recorded.RecordedHashes(ctx, platformID, ids)
-		if err != nil {
-			// The index only spares the engine redeliveries it drops
-			// anyway: carry on without it.
-			s.log.Warn("look up recorded events", "platform", platformID, "err", err)
+		if err != nil && s.ingest.lookupWarned.Swap(time.Now().Unix()/10) != time.Now().Unix()/10 {
+			// The lookup only spares the engine redeliveries it drops
+			// anyway: carry on without it, and say so once in a while.
+			s.log.Warn("look up recorded events; answering from the request and the recent index only", "platform", platformID, "err", err)
 		}
 		for id, h := range recorded {
 			known[id] = h
@@ -557,8 +558,9 @@ const platformCacheTTL = 10 * time.Second
 
 // ingestState is what the earnings doors keep between requests.
 type ingestState struct {
-	platforms platformCache
-	recent    recentIndex
+	platforms    platformCache
+	recent       recentIndex
+	lookupWarned atomic.Int64 // ten-second slot of the last warning of a failed lookup
 }
 
 // initIngest fills the ingestion defaults of the configuration.

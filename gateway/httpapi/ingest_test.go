@@ -611,3 +611,21 @@ func TestPostAccessRefusals(t *testing.T) {
 		})
 	}
 }
+
+type failingRecorded struct{}
+
+func (failingRecorded) RecordedHashes(context.Context, string, []string) (map[string][32]byte, error) {
+	return nil, errors.New("database down")
+}
+
+// TestPostWithoutRecordedIndex checks that ingestion goes on when PostgreSQL
+// does not answer the lookup of recorded events.
+func TestPostWithoutRecordedIndex(t *testing.T) {
+	s := newIngestServer(t, func(c *httpapi.Config) { c.Recorded = failingRecorded{} })
+	if rec := s.post(t, "application/json", ev("ord-1")); rec.Code != http.StatusAccepted {
+		t.Fatalf("POST = %d %s, want 202", rec.Code, rec.Body)
+	}
+	if rec := s.post(t, "application/json", ev("ord-1")); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "duplicate") {
+		t.Errorf("retry = %d %s, want 200 duplicate from the recent index", rec.Code, rec.Body)
+	}
+}
