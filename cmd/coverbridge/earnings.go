@@ -251,8 +251,15 @@ func (p *progress) line() string {
 	}
 	filled := int(frac * width)
 	bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
+	// Rows sent over the time so far: the gateway reads the file as it
+	// arrives, and the last bytes sent wait in buffers until it has read
+	// them, so this is the rate it takes rows at.
 	secs := max(time.Since(p.start).Seconds(), 0.001)
-	return fmt.Sprintf("[%s] %3.0f%% %s / %s  %.0f rows/s ", bar, frac*100, size(sent), size(p.total), float64(rows)/secs)
+	line := fmt.Sprintf("[%s] %3.0f%% %s / %s  %.0f rows/s", bar, frac*100, size(sent), size(p.total), float64(rows)/secs)
+	if sent >= p.total {
+		line += "  sent; waiting for the summary"
+	}
+	return line + " "
 }
 
 // size formats a byte count.
