@@ -15,6 +15,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"sync"
@@ -88,7 +89,9 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 			bad = append(bad, rejection(m.Value, m.Offset, err))
 			continue
 		}
-		in = append(in, postgres.IncomingEvent{Earning: ev, Payload: feed.Canonical(ev), Hash: feed.Hash(ev), Offset: m.Offset})
+		// The hash is feed.Hash, taken from the canonical form at hand.
+		payload := feed.Canonical(ev)
+		in = append(in, postgres.IncomingEvent{Earning: ev, Payload: payload, Hash: sha256.Sum256(payload), Offset: m.Offset})
 	}
 	platforms, err := e.platformsFor(ctx, in)
 	if err != nil {

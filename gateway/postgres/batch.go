@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -249,21 +248,33 @@ func (b *BatchTx) Write(ctx context.Context, w BatchWrites) (int, error) {
 	return b.insertRejections(ctx, w.Rejections)
 }
 
+// copyEventsSQL names the columns copyEvents writes, in order.
+const copyEventsSQL = `COPY earning_events (platform_id, event_id, worker_ref, worker_key, kind, occurred_at,
+	currency, gross_minor, payload, payload_hash, source_topic, source_partition, source_offset) FROM STDIN (FORMAT binary)`
+
 func (b *BatchTx) copyEvents(ctx context.Context, evs []IncomingEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	rows := make([][]any, len(evs))
-	for i, ev := range evs {
-		e := ev.Earning
-		rows[i] = []any{e.PlatformID, e.EventID, e.WorkerRef, e.WorkerKey, string(e.Kind), e.OccurredAt,
-			string(e.Gross.Currency), e.Gross.Amount, json.RawMessage(ev.Payload), ev.Hash[:], b.p.Topic, b.p.Partition, ev.Offset}
+	c := newCopyRows()
+	for _, ev := range evs {
+		e := &ev.Earning
+		c.row(13)
+		c.text(e.PlatformID)
+		c.text(e.EventID)
+		c.text(e.WorkerRef)
+		c.text(e.WorkerKey)
+		c.text(string(e.Kind))
+		c.timestamptz(e.OccurredAt)
+		c.text(string(e.Gross.Currency))
+		c.int8(e.Gross.Amount)
+		c.jsonb(ev.Payload)
+		c.bytea(ev.Hash[:])
+		c.text(b.p.Topic)
+		c.int4(int32(b.p.Partition))
+		c.int8(ev.Offset)
 	}
-	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"earning_events"},
-		[]string{"platform_id", "event_id", "worker_ref", "worker_key", "kind", "occurred_at",
-			"currency", "gross_minor", "payload", "payload_hash", "source_topic", "source_partition", "source_offset"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
+	if err := c.send(ctx, b.tx, copyEventsSQL, len(evs)); err != nil {
 		return fmt.Errorf("record %d events: %w", len(evs), err)
 	}
 	return nil
@@ -273,9 +284,10 @@ const entryColumns = `l.platform_id, l.event_id, l.worker_id, l.scheme_id, l.pla
 	l.booked_period, l.entry_kind, l.late, l.reverses, l.currency, l.worker_minor, l.platform_minor, l.gross_minor,
 	l.base_minor, l.insured_minor, l.orders, l.units, l.flags, l.registered, l.source_partition, l.source_offset`
 
-var entryCopyColumns = []string{"platform_id", "event_id", "worker_id", "scheme_id", "plan_id", "plan_version", "period",
-	"booked_period", "entry_kind", "late", "reverses", "currency", "worker_minor", "platform_minor", "gross_minor",
-	"base_minor", "insured_minor", "orders", "units", "flags", "registered", "source_partition", "source_offset"}
+// copyEntriesSQL names the columns copyEntries writes, in order.
+const copyEntriesSQL = `COPY ledger_entries (platform_id, event_id, worker_id, scheme_id, plan_id, plan_version, period,
+	booked_period, entry_kind, late, reverses, currency, worker_minor, platform_minor, gross_minor,
+	base_minor, insured_minor, orders, units, flags, registered, source_partition, source_offset) FROM STDIN (FORMAT binary)`
 
 func scanEntry(row pgx.CollectableRow) (LedgerEntry, error) {
 	var e LedgerEntry
@@ -292,14 +304,35 @@ func (b *BatchTx) copyEntries(ctx context.Context, es []LedgerEntry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	rows := make([][]any, len(es))
-	for i, e := range es {
-		rows[i] = []any{e.PlatformID, e.EventID, e.WorkerID, e.SchemeID, e.PlanID, e.PlanVersion, e.Period,
-			e.BookedPeriod, e.Kind, e.Late, e.Reverses, string(e.Currency), e.Worker, e.Platform, e.Gross,
-			e.Base, e.Insured, e.Orders, e.Units, int32(e.Flags), e.Registered, e.Partition, e.Offset}
+	c := newCopyRows()
+	for i := range es {
+		e := &es[i]
+		c.row(23)
+		c.text(e.PlatformID)
+		c.text(e.EventID)
+		c.text(e.WorkerID)
+		c.text(e.SchemeID)
+		c.text(e.PlanID)
+		c.int4(int32(e.PlanVersion))
+		c.text(e.Period)
+		c.text(e.BookedPeriod)
+		c.text(e.Kind)
+		c.bool(e.Late)
+		c.text(e.Reverses)
+		c.text(string(e.Currency))
+		c.int8(e.Worker)
+		c.int8(e.Platform)
+		c.int8(e.Gross)
+		c.int8(e.Base)
+		c.int8(e.Insured)
+		c.int8(e.Orders)
+		c.int8(e.Units)
+		c.int4(int32(e.Flags))
+		c.bool(e.Registered)
+		c.int4(int32(e.Partition))
+		c.int8(e.Offset)
 	}
-	_, err := b.tx.CopyFrom(ctx, pgx.Identifier{"ledger_entries"}, entryCopyColumns, pgx.CopyFromRows(rows))
-	if err != nil {
+	if err := c.send(ctx, b.tx, copyEntriesSQL, len(es)); err != nil {
 		return fmt.Errorf("append %d ledger entries: %w", len(es), err)
 	}
 	return nil
