@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -137,23 +139,25 @@ func (r *ingestRig) post(body []byte) (time.Duration, error) {
 }
 
 func BenchmarkIngestBatch(b *testing.B) {
-	b.Run("kafka", func(b *testing.B) { benchBatch(b, nil) })
+	b.Run("kafka", func(b *testing.B) { benchBatch(b, nil, nil) })
 	b.Run("recorded-lookup", func(b *testing.B) {
-		db := benchDB(b)
-		benchBatch(b, func(c *httpapi.Config) { c.Recorded = db })
+		db, pgCPU := benchDB(b)
+		benchBatch(b, func(c *httpapi.Config) { c.Recorded = db }, pgCPU)
 	})
 	b.Run("index-insert", func(b *testing.B) {
-		db := benchDB(b)
+		db, pgCPU := benchDB(b)
 		if _, err := db.Pool.Exec(context.Background(), `CREATE TABLE accepted_events (
 			platform_id text NOT NULL, event_id text NOT NULL, payload_hash bytea NOT NULL,
 			accepted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (platform_id, event_id))`); err != nil {
 			b.Fatal(err)
 		}
-		benchBatch(b, func(c *httpapi.Config) { c.Publisher = &indexingPublisher{next: c.Publisher, db: db} })
+		benchBatch(b, func(c *httpapi.Config) { c.Publisher = &indexingPublisher{next: c.Publisher, db: db} }, pgCPU)
 	})
 }
 
-func benchBatch(b *testing.B, tune func(*httpapi.Config)) {
+// benchBatch runs the batch benchmark on a rig tuned by tune; pgCPU, when
+// not nil, returns the CPU time PostgreSQL has used so far.
+func benchBatch(b *testing.B, tune func(*httpapi.Config), pgCPU func() time.Duration) {
 	const batch, clients = 500, 16
 	r := newIngestRig(b, tune)
 	defer r.stop()
@@ -166,6 +170,10 @@ func benchBatch(b *testing.B, tune func(*httpapi.Config)) {
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	cpu0 := processCPU()
+	var pg0 time.Duration
+	if pgCPU != nil {
+		pg0 = pgCPU()
+	}
 	b.ResetTimer()
 	start := time.Now()
 	for range clients {
@@ -199,6 +207,9 @@ func benchBatch(b *testing.B, tune func(*httpapi.Config)) {
 	// CPU of the whole process (clients, API, producer and broker) per
 	// event: what the rate would be with the machine to itself.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*batch), "cpu-µs/event")
+	if pgCPU != nil {
+		b.ReportMetric(float64((pgCPU()-pg0).Microseconds())/float64(b.N*batch), "pg-cpu-µs/event")
+	}
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 }
@@ -238,8 +249,9 @@ func (p *indexingPublisher) Publish(ctx context.Context, msgs ...kafka.Message) 
 }
 
 // benchDB starts a durable PostgreSQL cluster of the benchmark's own (fsync
-// on, synchronous commit), migrated.
-func benchDB(b *testing.B) *postgres.DB {
+// on, synchronous commit), migrated, and returns it with a function that
+// reads the CPU time its processes have used.
+func benchDB(b *testing.B) (*postgres.DB, func() time.Duration) {
 	b.Helper()
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "coverbridge-ingest-bench-")
@@ -275,7 +287,49 @@ func benchDB(b *testing.B) *postgres.DB {
 	if _, err := db.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	return db
+	pidFile, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	postmaster, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0]))
+	return db, func() time.Duration { return treeCPU(postmaster) }
+}
+
+// treeCPU returns the CPU time of a process, its live children and the
+// children it has waited for, read from /proc.
+func treeCPU(pid int) time.Duration {
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	stat := func(p int) (ppid int, self, waited int64, ok bool) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return 0, 0, 0, false
+		}
+		// Fields after the command name, which ends with the last ')'.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		if len(f) < 15 {
+			return 0, 0, 0, false
+		}
+		num := func(i int) int64 { n, _ := strconv.ParseInt(f[i], 10, 64); return n }
+		// f[1] is ppid; utime, stime, cutime, cstime are fields 14-17
+		// of the line, 11-14 here.
+		return int(num(1)), num(11) + num(12), num(13) + num(14), true
+	}
+	_, self, waited, ok := stat(pid)
+	if !ok {
+		return 0
+	}
+	total := self + waited
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || p == pid {
+			continue
+		}
+		if ppid, s, _, ok := stat(p); ok && ppid == pid {
+			total += s
+		}
+	}
+	return time.Duration(total) * tick
 }
 
 // BenchmarkIngestSingle posts one event a request at a fixed rate, each
