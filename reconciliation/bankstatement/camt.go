@@ -1,7 +1,6 @@
 package bankstatement
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -60,95 +59,86 @@ func Decode(r io.Reader, cfg Config, emit func(Receipt) error) (*File, error) {
 
 type camtParser struct {
 	g    *guard
-	d    *xml.Decoder
 	msg  message
 	file *File
 	emit func(Receipt) error
 	keep bool
+	text []byte // text of the element being read
+	// short holds recent short values (currencies, codes, dates) by a
+	// hash of their bytes, so repeated values are allocated once.
+	short [1024]string
+}
+
+// str returns b as a string, reusing a recent equal short value.
+func (p *camtParser) str(b []byte) string {
+	if len(b) == 0 || len(b) > 16 {
+		return string(b)
+	}
+	h := uint(len(b))
+	for _, c := range b {
+		h = h*31 + uint(c)
+	}
+	h &= uint(len(p.short) - 1)
+	if s := p.short[h]; s == string(b) {
+		return s
+	}
+	s := string(b)
+	p.short[h] = s
+	return s
 }
 
 func newCamtParser(r io.Reader, cfg Config) *camtParser {
-	g := newGuard(r, cfg.withDefaults())
-	return &camtParser{g: g, d: xml.NewTokenDecoder(g), file: &File{}}
+	return &camtParser{g: newGuard(r, cfg.withDefaults()), file: &File{}}
 }
 
-// token returns the next token; the guard has already turned any error into
-// the file's rejection.
-func (p *camtParser) token() (xml.Token, error) {
-	t, err := p.d.Token()
-	if err != nil && err != io.EOF {
-		return nil, p.wrap(err)
-	}
-	return t, err
-}
-
-// wrap makes sure every error leaving the parser is the file's rejection.
-func (p *camtParser) wrap(err error) error {
+// stopped returns the error that ended the token stream inside an element:
+// the guard's rejection.
+func (p *camtParser) stopped() error {
 	if p.g.err != nil {
 		return p.g.err
 	}
-	if _, ok := err.(*gateway.Error); ok {
-		return err
-	}
-	msg := err.Error()
-	if se, ok := err.(*xml.SyntaxError); ok {
-		msg = se.Msg
-	}
-	return p.g.fail(CodeSyntax, "the file is not well-formed XML: %s", msg)
+	return p.g.fail(CodeSyntax, "the file ends inside element <%s>", p.g.stack[len(p.g.stack)-1].name)
 }
 
 func (p *camtParser) run() error {
-	var root *xml.StartElement
-	for root == nil {
-		t, err := p.token()
-		if err == io.EOF {
+	for {
+		k := p.g.next()
+		if k == tokStart {
+			break
+		}
+		if k == tokEOF {
+			if p.g.err != nil {
+				return p.g.err
+			}
 			return fileError(CodeSyntax, "", 1, "the file is empty or holds no XML element")
 		}
-		if err != nil {
-			return err
-		}
-		if se, ok := t.(xml.StartElement); ok {
-			root = &se
-		}
 	}
-	msg, ok := messages[root.Name.Space]
-	if root.Name.Local != "Document" || !ok {
-		return p.g.fail(CodeNamespace, "the root element is <%s> in namespace %q; want <Document> of camt.053 or camt.054, version 001.02 or 001.08", root.Name.Local, root.Name.Space)
+	msg, ok := messages[p.g.docNS]
+	if root := p.g.stack[0].name; root != "Document" || !ok {
+		return p.g.fail(CodeNamespace, "the root element is <%s> in namespace %q; want <Document> of camt.053 or camt.054, version 001.02 or 001.08", root, p.g.docNS)
 	}
 	p.msg = msg
 	p.file.Format = msg.format
 	seen := false
-	for {
-		t, err := p.token()
-		if err != nil {
-			return err
-		}
-		if _, ok := t.(xml.EndElement); ok {
-			break
-		}
-		se, ok := t.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		if se.Name.Local != msg.root || seen {
-			return p.g.fail(CodeNamespace, "<Document> holds <%s>; a %s document holds one <%s>", se.Name.Local, msg.format, msg.root)
+	err := p.children(func(name []byte) error {
+		if string(name) != msg.root || seen {
+			return p.g.fail(CodeNamespace, "<Document> holds <%s>; a %s document holds one <%s>", name, msg.format, msg.root)
 		}
 		seen = true
-		if err := p.message(); err != nil {
-			return err
-		}
+		return p.message()
+	})
+	if err != nil {
+		return err
 	}
 	if !seen {
 		return p.g.fail(CodeMissing, "<Document> has no <%s>", msg.root)
 	}
 	// Nothing but comments and white space may follow; the guard rejects
 	// anything else.
-	for {
-		if _, err := p.token(); err == io.EOF {
-			break
-		} else if err != nil {
-			return err
-		}
+	for p.g.next() != tokEOF {
+	}
+	if p.g.err != nil {
+		return p.g.err
 	}
 	if len(p.file.Statements) == 0 {
 		return fileError(CodeMissing, "Document/"+msg.root+"/"+msg.item, 0, "the file has no <%s>", msg.item)
@@ -156,37 +146,314 @@ func (p *camtParser) run() error {
 	return nil
 }
 
-// message reads the children of BkToCstmrStmt or BkToCstmrDbtCdtNtfctn.
-func (p *camtParser) message() error {
+// children reads the children of the element just started up to its end
+// tag, calling f with the local name of each child element, which f must
+// read whole (decoding it or skipping it). Text directly inside the
+// element is ignored.
+func (p *camtParser) children(f func(name []byte) error) error {
 	for {
-		t, err := p.token()
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
+		switch p.g.next() {
+		case tokEnd:
 			return nil
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "GrpHdr":
-				var h struct {
-					MsgID string `xml:"MsgId"`
-				}
-				if err := p.d.DecodeElement(&h, &t); err != nil {
-					return p.wrap(err)
-				}
-				p.file.MessageID = strings.TrimSpace(h.MsgID)
-			case p.msg.item:
-				if err := p.statement(len(p.file.Statements) + 1); err != nil {
-					return err
-				}
-			default:
-				if err := p.d.Skip(); err != nil {
-					return p.wrap(err)
-				}
+		case tokStart:
+			if err := f(p.g.s.local); err != nil {
+				return err
 			}
+		case tokEOF:
+			return p.stopped()
 		}
 	}
+}
+
+// skip reads the element just started, and all inside it, to its end tag.
+func (p *camtParser) skip() error {
+	depth := 1
+	for {
+		switch p.g.next() {
+		case tokStart:
+			depth++
+		case tokEnd:
+			if depth--; depth == 0 {
+				return nil
+			}
+		case tokEOF:
+			return p.stopped()
+		}
+	}
+}
+
+// textOf reads the text directly inside the element just started, skipping
+// any child elements, as encoding/xml fills a string field.
+func (p *camtParser) textOf(dst *string) error {
+	p.text = p.text[:0]
+	for {
+		switch p.g.next() {
+		case tokText:
+			p.text = append(p.text, p.g.s.text...)
+		case tokStart:
+			if err := p.skip(); err != nil {
+				return err
+			}
+		case tokEnd:
+			*dst = p.str(p.text)
+			return nil
+		case tokEOF:
+			return p.stopped()
+		}
+	}
+}
+
+// amount reads an Amt element: its Ccy attribute and its text.
+func (p *camtParser) amount(dst **xAmt) error {
+	a := &xAmt{}
+	for _, at := range p.g.s.attrs {
+		if string(at.local) == "Ccy" {
+			a.Ccy = p.str(at.value)
+		}
+	}
+	*dst = a
+	return p.textOf(&a.Value)
+}
+
+func (p *camtParser) date(d *xDate) error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "Dt":
+			return p.textOf(&d.Dt)
+		case "DtTm":
+			return p.textOf(&d.DtTm)
+		}
+		return p.skip()
+	})
+}
+
+func (p *camtParser) account(a *xAcct) error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "Id":
+			return p.children(func(name []byte) error {
+				switch string(name) {
+				case "IBAN":
+					return p.textOf(&a.Id.IBAN)
+				case "Othr":
+					return p.children(func(name []byte) error {
+						if string(name) == "Id" {
+							return p.textOf(&a.Id.Othr.Id)
+						}
+						return p.skip()
+					})
+				}
+				return p.skip()
+			})
+		case "Ccy":
+			return p.textOf(&a.Ccy)
+		}
+		return p.skip()
+	})
+}
+
+func (p *camtParser) bal(b *xBal) error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "Tp":
+			return p.children(func(name []byte) error {
+				if string(name) != "CdOrPrtry" {
+					return p.skip()
+				}
+				return p.children(func(name []byte) error {
+					switch string(name) {
+					case "Cd":
+						return p.textOf(&b.Tp.CdOrPrtry.Cd)
+					case "Prtry":
+						return p.textOf(&b.Tp.CdOrPrtry.Prtry)
+					}
+					return p.skip()
+				})
+			})
+		case "Amt":
+			return p.amount(&b.Amt)
+		case "CdtDbtInd":
+			return p.textOf(&b.CdtDbtInd)
+		case "Dt":
+			return p.date(&b.Dt)
+		}
+		return p.skip()
+	})
+}
+
+func (p *camtParser) ntry(x *xNtry) error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "NtryRef":
+			return p.textOf(&x.NtryRef)
+		case "Amt":
+			return p.amount(&x.Amt)
+		case "CdtDbtInd":
+			return p.textOf(&x.CdtDbtInd)
+		case "RvslInd":
+			return p.textOf(&x.RvslInd)
+		case "Sts":
+			return p.status(&x.Sts)
+		case "BookgDt":
+			x.BookgDt = &xDate{}
+			return p.date(x.BookgDt)
+		case "ValDt":
+			x.ValDt = &xDate{}
+			return p.date(x.ValDt)
+		case "AcctSvcrRef":
+			return p.textOf(&x.AcctSvcrRef)
+		case "NtryDtls":
+			x.NtryDtls = append(x.NtryDtls, xNtryDtls{})
+			d := &x.NtryDtls[len(x.NtryDtls)-1]
+			return p.children(func(name []byte) error {
+				if string(name) != "TxDtls" {
+					return p.skip()
+				}
+				d.TxDtls = append(d.TxDtls, xTx{})
+				return p.tx(&d.TxDtls[len(d.TxDtls)-1])
+			})
+		}
+		return p.skip()
+	})
+}
+
+// status reads Sts in both forms: its own text (v2) and Cd or Prtry (v8).
+func (p *camtParser) status(st *xStatus) error {
+	p.text = p.text[:0]
+	for {
+		switch p.g.next() {
+		case tokText:
+			p.text = append(p.text, p.g.s.text...)
+		case tokStart:
+			var err error
+			switch string(p.g.s.local) {
+			case "Cd":
+				text := append([]byte(nil), p.text...)
+				err = p.textOf(&st.Cd)
+				p.text = append(p.text[:0], text...)
+			case "Prtry":
+				text := append([]byte(nil), p.text...)
+				err = p.textOf(&st.Prtry)
+				p.text = append(p.text[:0], text...)
+			default:
+				err = p.skip()
+			}
+			if err != nil {
+				return err
+			}
+		case tokEnd:
+			st.Text = p.str(p.text)
+			return nil
+		case tokEOF:
+			return p.stopped()
+		}
+	}
+}
+
+func (p *camtParser) party(x *xParty) error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "Nm":
+			return p.textOf(&x.Nm)
+		case "Pty":
+			return p.children(func(name []byte) error {
+				if string(name) == "Nm" {
+					return p.textOf(&x.Pty.Nm)
+				}
+				return p.skip()
+			})
+		}
+		return p.skip()
+	})
+}
+
+func (p *camtParser) tx(t *xTx) error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "Refs":
+			return p.children(func(name []byte) error {
+				switch string(name) {
+				case "AcctSvcrRef":
+					return p.textOf(&t.Refs.AcctSvcrRef)
+				case "EndToEndId":
+					return p.textOf(&t.Refs.EndToEndID)
+				}
+				return p.skip()
+			})
+		case "Amt":
+			return p.amount(&t.Amt)
+		case "CdtDbtInd":
+			return p.textOf(&t.CdtDbtInd)
+		case "AmtDtls":
+			return p.children(func(name []byte) error {
+				if string(name) != "TxAmt" {
+					return p.skip()
+				}
+				return p.children(func(name []byte) error {
+					if string(name) == "Amt" {
+						return p.amount(&t.AmtDtls.TxAmt.Amt)
+					}
+					return p.skip()
+				})
+			})
+		case "RltdPties":
+			return p.children(func(name []byte) error {
+				switch string(name) {
+				case "Dbtr":
+					return p.party(&t.RltdPties.Dbtr)
+				case "DbtrAcct":
+					t.RltdPties.DbtrAcct = &xAcct{}
+					return p.account(t.RltdPties.DbtrAcct)
+				}
+				return p.skip()
+			})
+		case "RmtInf":
+			return p.children(func(name []byte) error {
+				switch string(name) {
+				case "Ustrd":
+					t.RmtInf.Ustrd = append(t.RmtInf.Ustrd, "")
+					return p.textOf(&t.RmtInf.Ustrd[len(t.RmtInf.Ustrd)-1])
+				case "Strd":
+					t.RmtInf.Strd = append(t.RmtInf.Strd, xStrd{})
+					strd := &t.RmtInf.Strd[len(t.RmtInf.Strd)-1]
+					return p.children(func(name []byte) error {
+						if string(name) != "CdtrRefInf" {
+							return p.skip()
+						}
+						return p.children(func(name []byte) error {
+							if string(name) == "Ref" {
+								return p.textOf(&strd.CdtrRefInf.Ref)
+							}
+							return p.skip()
+						})
+					})
+				}
+				return p.skip()
+			})
+		}
+		return p.skip()
+	})
+}
+
+// message reads the children of BkToCstmrStmt or BkToCstmrDbtCdtNtfctn.
+func (p *camtParser) message() error {
+	return p.children(func(name []byte) error {
+		switch string(name) {
+		case "GrpHdr":
+			return p.children(func(name []byte) error {
+				if string(name) != "MsgId" {
+					return p.skip()
+				}
+				var id string
+				err := p.textOf(&id)
+				p.file.MessageID = strings.TrimSpace(id)
+				return err
+			})
+		case p.msg.item:
+			return p.statement(len(p.file.Statements) + 1)
+		}
+		return p.skip()
+	})
 }
 
 type xAmt struct {
@@ -226,17 +493,19 @@ type xBal struct {
 }
 
 type xNtry struct {
-	NtryRef     string  `xml:"NtryRef"`
-	Amt         *xAmt   `xml:"Amt"`
-	CdtDbtInd   string  `xml:"CdtDbtInd"`
-	RvslInd     string  `xml:"RvslInd"`
-	Sts         xStatus `xml:"Sts"`
-	BookgDt     *xDate  `xml:"BookgDt"`
-	ValDt       *xDate  `xml:"ValDt"`
-	AcctSvcrRef string  `xml:"AcctSvcrRef"`
-	NtryDtls    []struct {
-		TxDtls []xTx `xml:"TxDtls"`
-	} `xml:"NtryDtls"`
+	NtryRef     string      `xml:"NtryRef"`
+	Amt         *xAmt       `xml:"Amt"`
+	CdtDbtInd   string      `xml:"CdtDbtInd"`
+	RvslInd     string      `xml:"RvslInd"`
+	Sts         xStatus     `xml:"Sts"`
+	BookgDt     *xDate      `xml:"BookgDt"`
+	ValDt       *xDate      `xml:"ValDt"`
+	AcctSvcrRef string      `xml:"AcctSvcrRef"`
+	NtryDtls    []xNtryDtls `xml:"NtryDtls"`
+}
+
+type xNtryDtls struct {
+	TxDtls []xTx `xml:"TxDtls"`
 }
 
 // xStatus holds both forms: <Sts>BOOK</Sts> (v2) and <Sts><Cd>BOOK</Cd></Sts> (v8).
@@ -271,12 +540,14 @@ type xTx struct {
 	} `xml:"RltdPties"`
 	RmtInf struct {
 		Ustrd []string `xml:"Ustrd"`
-		Strd  []struct {
-			CdtrRefInf struct {
-				Ref string `xml:"Ref"`
-			} `xml:"CdtrRefInf"`
-		} `xml:"Strd"`
+		Strd  []xStrd  `xml:"Strd"`
 	} `xml:"RmtInf"`
+}
+
+type xStrd struct {
+	CdtrRefInf struct {
+		Ref string `xml:"Ref"`
+	} `xml:"CdtrRefInf"`
 }
 
 // statement reads one Stmt or Ntfctn, whose start tag was just read.
@@ -306,31 +577,26 @@ func (p *camtParser) statement(index int) error {
 		return nil
 	}
 	for {
-		t, err := p.token()
-		if err != nil {
-			return err
-		}
-		var start xml.StartElement
-		switch t := t.(type) {
-		case xml.EndElement:
+		switch p.g.next() {
+		case tokEnd:
 			return p.endStatement(&s, path, opening, prcd, closed, closedLine)
-		case xml.StartElement:
-			start = t
-		default:
+		case tokEOF:
+			return p.stopped()
+		case tokText:
 			continue
 		}
 		line := p.g.stack[len(p.g.stack)-1].line
-		switch start.Name.Local {
+		switch string(p.g.s.local) {
 		case "Id":
 			var id string
-			if err := p.d.DecodeElement(&id, &start); err != nil {
-				return p.wrap(err)
+			if err := p.textOf(&id); err != nil {
+				return err
 			}
 			s.ID = strings.TrimSpace(id)
 		case "Acct":
 			var a xAcct
-			if err := p.d.DecodeElement(&a, &start); err != nil {
-				return p.wrap(err)
+			if err := p.account(&a); err != nil {
+				return err
 			}
 			s.Account = a.account()
 			if acctCcy = strings.TrimSpace(a.Ccy); acctCcy != "" {
@@ -340,8 +606,8 @@ func (p *camtParser) statement(index int) error {
 			}
 		case "Bal":
 			var b xBal
-			if err := p.d.DecodeElement(&b, &start); err != nil {
-				return p.wrap(err)
+			if err := p.bal(&b); err != nil {
+				return err
 			}
 			balances++
 			bal, kind, err := p.balance(&b, fmt.Sprintf("%s/Bal[%d]", path, balances), line, setCurrency)
@@ -361,12 +627,14 @@ func (p *camtParser) statement(index int) error {
 			if s.ID == "" {
 				return fileError(CodeMissing, path+"/Id", s.Line, "the %s has no Id", p.msg.item)
 			}
-			if err := p.entry(&s, start, fmt.Sprintf("%s/Ntry[%d]", path, entries), line, setCurrency); err != nil {
+			stmtPath, n := path, entries
+			entryPath := func() string { return fmt.Sprintf("%s/Ntry[%d]", stmtPath, n) }
+			if err := p.entry(&s, entryPath, line, setCurrency); err != nil {
 				return err
 			}
 		default:
-			if err := p.d.Skip(); err != nil {
-				return p.wrap(err)
+			if err := p.skip(); err != nil {
+				return err
 			}
 		}
 	}
@@ -431,30 +699,30 @@ func (p *camtParser) balance(b *xBal, path string, line int, setCurrency func(st
 
 // entry decodes one Ntry, whose start tag was just read, and emits its
 // receipts.
-func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, line int, setCurrency func(string, string, int) error) error {
+func (p *camtParser) entry(s *Statement, path func() string, line int, setCurrency func(string, string, int) error) error {
 	depth := len(p.g.stack)
 	p.g.record()
 	var x xNtry
-	err := p.d.DecodeElement(&x, &start)
+	err := p.ntry(&x)
 	p.g.recording = false
 	if err != nil {
-		return p.wrap(err)
+		return err
 	}
 	at := func(tx int, names ...string) int { return p.locate(depth, line, tx, names...) }
 
 	if x.Amt == nil {
-		return fileError(CodeMissing, path+"/Amt", line, "the entry has no amount")
+		return fileError(CodeMissing, path()+"/Amt", line, "the entry has no amount")
 	}
-	if err := setCurrency(strings.TrimSpace(x.Amt.Ccy), path+"/Amt/@Ccy", at(0, "Amt")); err != nil {
+	if err := setCurrency(strings.TrimSpace(x.Amt.Ccy), path()+"/Amt/@Ccy", at(0, "Amt")); err != nil {
 		return err
 	}
 	amt, msg, ok := parseAmount(x.Amt.Ccy, x.Amt.Value)
 	if !ok {
-		return fileError(CodeAmount, path+"/Amt", at(0, "Amt"), "%s", msg)
+		return fileError(CodeAmount, path()+"/Amt", at(0, "Amt"), "%s", msg)
 	}
 	dir := Direction(strings.TrimSpace(x.CdtDbtInd))
 	if dir != Credit && dir != Debit {
-		return fileError(CodeValue, path+"/CdtDbtInd", at(0, "CdtDbtInd"), "CdtDbtInd %s is not CRDT or DBIT", quote(x.CdtDbtInd))
+		return fileError(CodeValue, path()+"/CdtDbtInd", at(0, "CdtDbtInd"), "CdtDbtInd %s is not CRDT or DBIT", quote(x.CdtDbtInd))
 	}
 	var reversal bool
 	switch strings.TrimSpace(x.RvslInd) {
@@ -462,7 +730,7 @@ func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, li
 	case "true", "1":
 		reversal = true
 	default:
-		return fileError(CodeValue, path+"/RvslInd", at(0, "RvslInd"), "RvslInd %s is not true or false", quote(x.RvslInd))
+		return fileError(CodeValue, path()+"/RvslInd", at(0, "RvslInd"), "RvslInd %s is not true or false", quote(x.RvslInd))
 	}
 	status, stsPath := Status(strings.TrimSpace(x.Sts.Text)), "/Sts"
 	if p.msg.v8() {
@@ -475,19 +743,19 @@ func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, li
 		if p.msg.v8() {
 			form = "<Sts><Cd>BOOK</Cd></Sts>"
 		}
-		return fileError(CodeMissing, path+stsPath, at(0, "Sts"), "the entry has no status; %s writes it as %s", p.msg.format, form)
+		return fileError(CodeMissing, path()+stsPath, at(0, "Sts"), "the entry has no status; %s writes it as %s", p.msg.format, form)
 	default:
-		return fileError(CodeValue, path+stsPath, at(0, "Sts"), "status %s is not BOOK, PDNG, INFO or FUTR", quote(string(status)))
+		return fileError(CodeValue, path()+stsPath, at(0, "Sts"), "status %s is not BOOK, PDNG, INFO or FUTR", quote(string(status)))
 	}
 	var booking, value calendar.Date
 	if x.BookgDt != nil {
 		if booking, ok = parseDate(x.BookgDt); !ok {
-			return fileError(CodeValue, path+"/BookgDt", at(0, "BookgDt"), "booking date %s is not an ISO date or date-time", quote(x.BookgDt.Dt+x.BookgDt.DtTm))
+			return fileError(CodeValue, path()+"/BookgDt", at(0, "BookgDt"), "booking date %s is not an ISO date or date-time", quote(x.BookgDt.Dt+x.BookgDt.DtTm))
 		}
 	}
 	if x.ValDt != nil {
 		if value, ok = parseDate(x.ValDt); !ok {
-			return fileError(CodeValue, path+"/ValDt", at(0, "ValDt"), "value date %s is not an ISO date or date-time", quote(x.ValDt.Dt+x.ValDt.DtTm))
+			return fileError(CodeValue, path()+"/ValDt", at(0, "ValDt"), "value date %s is not an ISO date or date-time", quote(x.ValDt.Dt+x.ValDt.DtTm))
 		}
 	}
 	base := Receipt{
@@ -504,7 +772,7 @@ func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, li
 	}
 	if status == Booked {
 		if err := addBooked(s, amt, dir); err != nil {
-			return fileError(CodeAmount, path+"/Amt", line, "statement totals overflow: %s", gateway.ErrorMessage(err))
+			return fileError(CodeAmount, path()+"/Amt", line, "statement totals overflow: %s", gateway.ErrorMessage(err))
 		}
 	}
 
@@ -523,7 +791,7 @@ func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, li
 	var sum int64
 	for k, tx := range txs {
 		n := k + 1
-		txPath := fmt.Sprintf("%s/NtryDtls/TxDtls[%d]", path, n)
+		txPath := func() string { return fmt.Sprintf("%s/NtryDtls/TxDtls[%d]", path(), n) }
 		r := base
 		r.Line = at(n)
 		a, amtPath := tx.AmtDtls.TxAmt.Amt, "/AmtDtls/TxAmt/Amt"
@@ -536,20 +804,20 @@ func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, li
 			if p.msg.v8() {
 				want = "Amt"
 			}
-			return fileError(CodeMissing, txPath+"/"+want, r.Line, "transaction %d of %d in a batch entry has no amount (%s)", n, len(txs), want)
+			return fileError(CodeMissing, txPath()+"/"+want, r.Line, "transaction %d of %d in a batch entry has no amount (%s)", n, len(txs), want)
 		case a != nil:
 			where := at(n, strings.Split(amtPath[1:], "/")...)
 			if strings.TrimSpace(a.Ccy) != string(s.Currency) {
-				return fileError(CodeCurrency, txPath+amtPath+"/@Ccy", where, "transaction currency %s differs from the entry's %s", quote(a.Ccy), s.Currency)
+				return fileError(CodeCurrency, txPath()+amtPath+"/@Ccy", where, "transaction currency %s differs from the entry's %s", quote(a.Ccy), s.Currency)
 			}
 			m, msg, ok := parseAmount(a.Ccy, a.Value)
 			if !ok {
-				return fileError(CodeAmount, txPath+amtPath, where, "%s", msg)
+				return fileError(CodeAmount, txPath()+amtPath, where, "%s", msg)
 			}
 			r.Amount = m
 		}
 		if d := strings.TrimSpace(tx.CdtDbtInd); d != "" && Direction(d) != dir {
-			return fileError(CodeValue, txPath+"/CdtDbtInd", at(n, "CdtDbtInd"), "transaction CdtDbtInd %s differs from the entry's %s", quote(d), dir)
+			return fileError(CodeValue, txPath()+"/CdtDbtInd", at(n, "CdtDbtInd"), "transaction CdtDbtInd %s differs from the entry's %s", quote(d), dir)
 		}
 		sum += r.Amount.Amount
 		if ref := strings.TrimSpace(tx.Refs.AcctSvcrRef); ref != "" {
@@ -574,7 +842,7 @@ func (p *camtParser) entry(s *Statement, start xml.StartElement, path string, li
 	}
 	if sum != amt.Amount {
 		total := gateway.Money{Amount: sum, Currency: amt.Currency}
-		return fileError(CodeBatchSum, path+"/NtryDtls", line, "the %d transaction amounts add up to %s %s, but the entry amount is %s %s", len(txs), total, amt.Currency, amt, amt.Currency)
+		return fileError(CodeBatchSum, path()+"/NtryDtls", line, "the %d transaction amounts add up to %s %s, but the entry amount is %s %s", len(txs), total, amt.Currency, amt, amt.Currency)
 	}
 	for _, r := range receipts {
 		if err := p.receipt(s, r); err != nil {

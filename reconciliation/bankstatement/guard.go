@@ -2,7 +2,6 @@ package bankstatement
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"io"
 	"strconv"
@@ -37,16 +36,23 @@ var errTooLarge = errors.New("input exceeds the size limit")
 
 // frame is one open element.
 type frame struct {
-	name  string // local name
-	line  int    // line of the start tag
-	defNS string // default namespace in scope
-	idx   int    // 1-based position among its repeated siblings (Stmt, Ntry, TxDtls), else 0
-	kids  int    // repeated children seen so far
+	name   string // local name
+	prefix string
+	line   int    // line of the start tag
+	defNS  string // default namespace in scope
+	idx    int    // 1-based position among its repeated siblings (Stmt, Ntry, TxDtls), else 0
+	kids   int    // repeated children seen so far
 }
 
-// indexed are the repeated elements whose position error paths give, as in
-// "Stmt[1]/Ntry[3]/NtryDtls/TxDtls[2]".
-var indexed = map[string]bool{"Stmt": true, "Ntfctn": true, "Ntry": true, "TxDtls": true}
+// indexed reports whether name is a repeated element whose position error
+// paths give, as in "Stmt[1]/Ntry[3]/NtryDtls/TxDtls[2]".
+func indexed(name string) bool {
+	switch name {
+	case "Stmt", "Ntfctn", "Ntry", "TxDtls":
+		return true
+	}
+	return false
+}
 
 // mark records an element seen while an entry is being decoded, so errors
 // found after decoding can name its line.
@@ -56,13 +62,13 @@ type mark struct {
 	line  int
 }
 
-// guard is the xml.TokenReader between the raw tokenizer and the decoder the
-// parser uses. It sees every token, including those DecodeElement and Skip
-// consume, and enforces the limits: no DOCTYPE or other directive, nesting
-// depth, element counts, and one namespace for every element. It keeps the
-// open-element path and line for error messages.
+// guard sits between the scanner and the parser. It sees every token,
+// including those the parser skips, and enforces the limits: no DOCTYPE or
+// other directive, nesting depth, element counts, matching end tags, and
+// one namespace for every element. It keeps the open-element path and line
+// for error messages.
 type guard struct {
-	raw  *xml.Decoder
+	s    *scanner
 	size *sizeReader
 	cfg  Config
 
@@ -70,6 +76,8 @@ type guard struct {
 	prefixes map[string]string // prefix → namespace, from xmlns:p declarations
 	docNS    string            // namespace of the root element
 	elements int
+	names    map[string]string // element names seen, so each is allocated once
+	recent   [256]string       // names by a hash of their bytes, before the map
 
 	tokLine      int  // line where the current token starts
 	recording    bool // inside an entry: keep marks
@@ -79,78 +87,115 @@ type guard struct {
 	rootFinished bool
 }
 
+// maxNames bounds the table of interned element names; a file with more
+// distinct names than a camt message has still parses, allocating them.
+const maxNames = 4096
+
 func newGuard(r io.Reader, cfg Config) *guard {
 	size := newSizeReader(r, cfg.MaxBytes)
-	raw := xml.NewDecoder(size)
-	raw.Strict = true
-	raw.CharsetReader = charsetReader
-	return &guard{raw: raw, size: size, cfg: cfg, prefixes: map[string]string{}}
+	return &guard{s: newScanner(size), size: size, cfg: cfg, prefixes: map[string]string{}, names: map[string]string{}}
 }
 
-// Token implements xml.TokenReader.
-func (g *guard) Token() (xml.Token, error) {
+// next reads the next token for the parser: tokStart, tokEnd, tokText or,
+// at the end of the document or on any rejection (then g.err is set),
+// tokEOF. The current token's name, attributes and text are the scanner's.
+func (g *guard) next() tokKind {
 	if g.err != nil {
-		return nil, g.err
+		return tokEOF
 	}
-	g.tokLine, _ = g.raw.InputPos()
-	tok, err := g.raw.RawToken()
-	if err != nil {
-		if err == io.EOF {
-			if len(g.stack) > 0 {
-				return nil, g.fail(CodeSyntax, "the file ends inside element <%s>", g.stack[len(g.stack)-1].name)
-			}
-			return nil, io.EOF
-		}
-		return nil, g.translate(err)
+	k := g.s.next()
+	g.tokLine = g.s.tokLine
+	if g.s.err != nil {
+		g.translate(g.s.err)
+		return tokEOF
 	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		if err := g.start(t); err != nil {
-			return nil, err
+	switch k {
+	case tokEOF:
+		if len(g.stack) > 0 {
+			g.fail(CodeSyntax, "the file ends inside element <%s>", g.stack[len(g.stack)-1].name)
 		}
-	case xml.EndElement:
+		return tokEOF
+	case tokStart:
+		if g.start() != nil {
+			return tokEOF
+		}
+	case tokEnd:
 		if len(g.stack) == 0 {
-			return nil, g.fail(CodeSyntax, "unexpected end element </%s>", t.Name.Local)
+			g.fail(CodeSyntax, "unexpected end element </%s>", g.s.local)
+			return tokEOF
 		}
+		open := g.stack[len(g.stack)-1]
 		g.stack = g.stack[:len(g.stack)-1]
+		if open.name != string(g.s.local) {
+			g.fail(CodeSyntax, "the file is not well-formed XML: element <%s> closed by </%s>", open.name, g.s.local)
+			return tokEOF
+		}
+		if open.prefix != string(g.s.prefix) {
+			g.fail(CodeSyntax, "the file is not well-formed XML: element <%s> in space %s closed by </%s> in space %s", open.name, open.prefix, g.s.local, g.s.prefix)
+			return tokEOF
+		}
 		if len(g.stack) == 0 {
 			g.rootFinished = true
 		}
-	case xml.Directive:
+	case tokDirective:
 		kind := "declaration"
-		if bytes.HasPrefix(bytes.TrimSpace(t), []byte("DOCTYPE")) {
+		if g.s.directiveIsDoctype() {
 			kind = "DOCTYPE"
 		}
 		g.err = fileError(CodeDoctype, "!"+kind, g.tokLine, "the file contains a %s; bank statements must not declare a DOCTYPE or entities", kind)
-		return nil, g.err
-	case xml.CharData:
-		if len(g.stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
-			return nil, g.fail(CodeSyntax, "text outside the document element")
+		return tokEOF
+	case tokText:
+		if len(g.stack) == 0 && len(bytes.TrimSpace(g.s.text)) > 0 {
+			g.fail(CodeSyntax, "text outside the document element")
+			return tokEOF
 		}
 	}
-	return tok, nil
+	return k
 }
 
-func (g *guard) start(t xml.StartElement) error {
-	if g.rootFinished {
-		return g.fail(CodeSyntax, "element <%s> after the end of the document element", t.Name.Local)
+// intern returns b as a string, allocating each distinct name once.
+func (g *guard) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	line := g.tokLine
-	f := frame{name: t.Name.Local, line: line}
+	h := (uint(len(b))*31 + uint(b[0])*7 + uint(b[len(b)-1]) + uint(b[len(b)/2])*3) & 255
+	if s := g.recent[h]; s == string(b) {
+		return s
+	}
+	if s, ok := g.names[string(b)]; ok {
+		g.recent[h] = s
+		return s
+	}
+	s := string(b)
+	if len(g.names) < maxNames {
+		g.names[s] = s
+	}
+	return s
+}
+
+func (g *guard) start() error {
+	local := g.intern(g.s.local)
+	if g.rootFinished {
+		return g.fail(CodeSyntax, "element <%s> after the end of the document element", local)
+	}
+	f := frame{name: local, line: g.tokLine}
+	if len(g.s.prefix) > 0 {
+		f.prefix = g.intern(g.s.prefix)
+	}
 	if n := len(g.stack); n > 0 {
 		parent := &g.stack[n-1]
 		f.defNS = parent.defNS
-		if indexed[f.name] {
+		if indexed(f.name) {
 			parent.kids++
 			f.idx = parent.kids
 		}
 	}
-	for _, a := range t.Attr {
+	for _, a := range g.s.attrs {
 		switch {
-		case a.Name.Space == "" && a.Name.Local == "xmlns":
-			f.defNS = a.Value
-		case a.Name.Space == "xmlns":
-			g.prefixes[a.Name.Local] = a.Value
+		case len(a.prefix) == 0 && string(a.local) == "xmlns":
+			f.defNS = string(a.value)
+		case string(a.prefix) == "xmlns":
+			g.prefixes[string(a.local)] = string(a.value)
 		}
 	}
 	g.stack = append(g.stack, f)
@@ -162,23 +207,23 @@ func (g *guard) start(t xml.StartElement) error {
 		return g.fail(CodeElementCount, "the file has more than %d elements", g.cfg.MaxElements)
 	}
 	ns := f.defNS
-	if t.Name.Space != "" {
+	if f.prefix != "" {
 		var ok bool
-		if ns, ok = g.prefixes[t.Name.Space]; !ok {
-			return g.fail(CodeNamespace, "element <%s:%s> uses an undeclared prefix", t.Name.Space, t.Name.Local)
+		if ns, ok = g.prefixes[f.prefix]; !ok {
+			return g.fail(CodeNamespace, "element <%s:%s> uses an undeclared prefix", f.prefix, f.name)
 		}
 	}
 	if len(g.stack) == 1 {
 		g.docNS = ns
 	} else if ns != g.docNS {
-		return g.fail(CodeNamespace, "element <%s> is in namespace %q, not the document's %q", t.Name.Local, ns, g.docNS)
+		return g.fail(CodeNamespace, "element <%s> is in namespace %q, not the document's %q", f.name, ns, g.docNS)
 	}
 	if g.recording {
 		g.entryElems++
 		if g.entryElems > g.cfg.MaxEntryElements {
 			return g.fail(CodeElementCount, "the entry has more than %d elements", g.cfg.MaxEntryElements)
 		}
-		g.marks = append(g.marks, mark{name: f.name, depth: len(g.stack), line: line})
+		g.marks = append(g.marks, mark{name: f.name, depth: len(g.stack), line: f.line})
 	}
 	return nil
 }
@@ -190,22 +235,18 @@ func (g *guard) record() {
 	g.entryElems = 0
 }
 
-// translate turns a tokenizer error into the file's rejection.
-func (g *guard) translate(err error) error {
-	if g.size.over() || errors.Is(err, errTooLarge) {
-		g.err = fileError(CodeTooLarge, g.path(), g.line(), "the file is larger than the limit of %d bytes", g.cfg.MaxBytes)
-		return g.err
+// translate turns a scanner error into the file's rejection.
+func (g *guard) translate(se *scanError) {
+	switch {
+	case g.size.over() || errors.Is(se.read, errTooLarge):
+		g.err = fileError(CodeTooLarge, g.path(), se.line, "the file is larger than the limit of %d bytes", g.cfg.MaxBytes)
+	case se.read != nil:
+		g.err = fileError(CodeSyntax, g.path(), se.line, "the file cannot be read as XML: %s", se.msg)
+	case strings.Contains(se.msg, "entity"):
+		g.err = fileError(CodeDoctype, g.path(), se.line, "%s; entities are not allowed in bank statements", se.msg)
+	default:
+		g.err = fileError(CodeSyntax, g.path(), se.line, "the file is not well-formed XML: %s", se.msg)
 	}
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		msg := se.Msg
-		if strings.Contains(msg, "entity") {
-			return g.fail(CodeDoctype, "%s; entities are not allowed in bank statements", msg)
-		}
-		g.err = fileError(CodeSyntax, g.path(), se.Line, "the file is not well-formed XML: %s", msg)
-		return g.err
-	}
-	return g.fail(CodeSyntax, "the file cannot be read as XML: %v", err)
 }
 
 // fail records and returns a rejection at the current place.
@@ -219,11 +260,8 @@ func (g *guard) fail(code, format string, args ...any) error {
 	return g.err
 }
 
-// line returns the line the tokenizer has reached.
-func (g *guard) line() int {
-	l, _ := g.raw.InputPos()
-	return l
-}
+// line returns the line the scanner has reached.
+func (g *guard) line() int { return g.s.line }
 
 // path returns the open elements joined by "/".
 func (g *guard) path() string {
