@@ -70,7 +70,9 @@ import (
 	"github.com/coverbridge/coverbridge/reconciliation/statement"
 )
 
-// Receipt is a bank receipt with the ID its store gave it.
+// Receipt is a bank receipt with the ID its store gave it. (The embedded
+// StatementID names the bank's statement the receipt came from, not a
+// contribution statement.)
 type Receipt struct {
 	// ID identifies the receipt; unique within an Input.
 	ID string

@@ -306,10 +306,16 @@ func TestReversalPairs(t *testing.T) {
 	r1 := withAccount(withE2E(withRef(credit("r1", 1000_00, nov14), ref("laju", "2026-10", 0)), "LAJU-1"), "ACC-LAJU")
 	r3 := r1
 	r3.ID = "r3" // the same payment twice; one is returned
+	again := reversal("r4", r1, nov20)
+	again.Reverses = "r1" // a second return of the same credit
+	zero := credit("r5", 0, nov14)
 	res := run(t, testConfig(), Input{
 		Statements: []statement.Statement{oct("laju", 1000_00)},
-		Receipts:   []Receipt{r1, reversal("r2", r1, nov17), r3},
+		Receipts:   []Receipt{r1, reversal("r2", r1, nov17), r3, again, zero},
 	})
+	if got := ignored(res); !reflect.DeepEqual(got, []string{"r5 zero_amount", "r4 reversed_twice"}) {
+		t.Errorf("ignored %q", got)
+	}
 	want := []Reversal{{ReversalID: "r2", ReceiptID: "r1"}}
 	if !reflect.DeepEqual(res.Reversals, want) {
 		t.Errorf("reversals %+v, want %+v", res.Reversals, want)
