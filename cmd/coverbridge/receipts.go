@@ -72,7 +72,7 @@ func runReceipts(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 			text = string(b)
 		}
-		m, err := parseCSVMapping(text)
+		m, err := books.ParseCSVMapping(text)
 		if err != nil {
 			return usageError{fmt.Sprintf("--csv-mapping: %v", err)}
 		}
@@ -164,51 +164,4 @@ func (c *byteCounter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-// parseCSVMapping reads field=column pairs separated by commas or new
-// lines.
-func parseCSVMapping(s string) (bankstatement.CSVMapping, error) {
-	var m bankstatement.CSVMapping
-	cols := map[string]*string{
-		"statement_id": &m.StatementID, "account": &m.Account, "currency": &m.Currency,
-		"opening_balance": &m.OpeningBalance, "opening_date": &m.OpeningDate,
-		"closing_balance": &m.ClosingBalance, "closing_date": &m.ClosingDate,
-		"entry_ref": &m.EntryRef, "bank_ref": &m.BankRef, "end_to_end_id": &m.EndToEndID,
-		"direction": &m.Direction, "amount": &m.Amount, "status": &m.Status, "reversal": &m.Reversal,
-		"booking_date": &m.BookingDate, "value_date": &m.ValueDate, "creditor_ref": &m.CreditorRef,
-		"remittance": &m.Remittance, "debtor_name": &m.DebtorName, "debtor_account": &m.DebtorAccount,
-		"credit_value": &m.CreditValue, "debit_value": &m.DebitValue, "date_layout": &m.DateLayout,
-	}
-	for _, pair := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
-		pair = strings.TrimSpace(pair)
-		if pair == "" || strings.HasPrefix(pair, "#") {
-			continue
-		}
-		field, value, ok := strings.Cut(pair, "=")
-		if !ok {
-			return m, fmt.Errorf("%q is not field=column", pair)
-		}
-		field = strings.ToLower(strings.TrimSpace(field))
-		switch field {
-		case "comma":
-			if value == "tab" {
-				value = "\t"
-			}
-			r := []rune(value)
-			if len(r) != 1 {
-				return m, fmt.Errorf("comma must be one character, got %q", value)
-			}
-			m.Comma = r[0]
-		case "signed_amounts":
-			m.SignedAmounts = value == "true" || value == "1" || value == "yes"
-		default:
-			dst, ok := cols[field]
-			if !ok {
-				return m, fmt.Errorf("unknown field %q", field)
-			}
-			*dst = strings.TrimSpace(value)
-		}
-	}
-	return m, nil
 }

@@ -40,15 +40,3 @@ func TestReceiptsImport(t *testing.T) {
 		}
 	}
 }
-
-func TestParseCSVMapping(t *testing.T) {
-	m, err := parseCSVMapping("amount=Betrag, value_date=Valuta\ncomma=;\nsigned_amounts=true,# a comment")
-	if err != nil || m.Amount != "Betrag" || m.ValueDate != "Valuta" || m.Comma != ';' || !m.SignedAmounts {
-		t.Errorf("mapping = %+v, %v", m, err)
-	}
-	for _, bad := range []string{"amount", "unknown=x", "comma=;;"} {
-		if _, err := parseCSVMapping(bad); err == nil {
-			t.Errorf("%q: no error", bad)
-		}
-	}
-}

@@ -110,6 +110,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 	producer := kafkabus.NewProducer(kafkabus.ProducerConfig{Brokers: cfg.KafkaBrokers})
 	defer producer.Close()
 
+	// The reconciliation books: period close, statements, bank files,
+	// advice and matching.
+	keeper, err := books.New(books.Config{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, Logger: log})
+	if err != nil {
+		return err
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.has(roleAPI) {
 		// API keys, the signing secrets of platforms that sign (sealed
@@ -132,7 +139,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			// recorded events that tell a retry from a conflict.
 			Platforms: db, Idempotency: db, Recorded: db,
 			UploadDir: filepath.Join(cfg.DataDir, "uploads"),
-			Logger:    log,
+			// Reconciliation: statements, advice, bank files, matching.
+			Statements: db, Advice: keeper, Finance: keeper, FinanceStore: db,
+			Logger: log,
 			Ready: []httpapi.Check{
 				{Name: "postgres", Ping: db.Ping},
 				{Name: "kafka", Ping: func(ctx context.Context) error { return kafkabus.Ping(ctx, cfg.KafkaBrokers) }},
@@ -166,10 +175,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 	}
 	if cfg.has(roleScheduler) {
 		// Period close: settle, levy, state; books owns the job body.
-		keeper, err := books.New(books.Config{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, Logger: log})
-		if err != nil {
-			return err
-		}
 		jobs := []job{
 			{name: "close-periods", spec: cfg.CloseSchedule, run: keeper.CloseDue},
 		}

@@ -361,6 +361,34 @@ func TestEveryRouteNeedsAKey(t *testing.T) {
 						t.Errorf("%s key: %d %s, want 403 forbidden", who, rec.Code, rec.Body)
 					}
 				}
+			case strings.HasPrefix(rt.Path, "/v1/finance"):
+				// Finance: every platform's payments, for finance and admin
+				// keys only.
+				for _, who := range []string{"victim", "other", "compliance"} {
+					if rec := r.do(rt.Method, target, r.tokens[who], body); rec.Code != http.StatusForbidden {
+						t.Errorf("%s key: %d %s, want 403", who, rec.Code, rec.Body)
+					}
+				}
+				for _, who := range []string{"finance", "admin"} {
+					if rec := r.do(rt.Method, target, r.tokens[who], body); rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {
+						t.Errorf("%s key: %d %s, want it allowed", who, rec.Code, rec.Body)
+					}
+				}
+			case strings.HasPrefix(rt.Path, "/v1/statements"):
+				// Statements: a platform key reads its own, finance and
+				// admin every platform's, compliance none.
+				rec := r.do(rt.Method, withQuery(target, "platform_id", victim), r.tokens["other"], body)
+				if rec.Code != http.StatusNotFound {
+					t.Errorf("other platform's key naming %s: %d %s, want 404", victim, rec.Code, rec.Body)
+				}
+				if rec := r.do(rt.Method, target, r.tokens["compliance"], body); rec.Code != http.StatusForbidden {
+					t.Errorf("compliance key: %d %s, want 403", rec.Code, rec.Body)
+				}
+				for _, who := range []string{"finance", "admin"} {
+					if rec := r.do(rt.Method, target, r.tokens[who], body); rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {
+						t.Errorf("%s key: %d %s, want it allowed", who, rec.Code, rec.Body)
+					}
+				}
 			case sharedRoutes[name]:
 				rec := r.do(rt.Method, target, r.tokens["other"], body)
 				if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {

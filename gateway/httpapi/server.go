@@ -78,6 +78,13 @@ type Config struct {
 	RateLimit       access.LimiterConfig // each platform's token bucket, one token a request; default 1,000 a second, burst 2,000; a platform's own limit wins
 	SignatureWindow time.Duration        // how far a signature's timestamp may be from Now; default access.DefaultWindow (5m)
 	KeyPrefix       string               // prefix of keys the admin API issues; default postgres.DefaultKeyPrefix (cbk_live)
+
+	// Reconciliation (statement.go, finance.go): statements, remittance
+	// advice, bank files and matching.
+	Statements   StatementStore // issued statements, for /v1/statements
+	Advice       AdviceBooks    // remittance advice, for /v1/remittances
+	Finance      FinanceBooks   // bank files, matching runs and manual decisions, for /v1/finance
+	FinanceStore FinanceStore   // the latest matching result, for /v1/finance
 }
 
 // Server is the HTTP API.
@@ -141,6 +148,8 @@ func New(cfg Config) *Server {
 	v1.GET("/schemes", s.listSchemes)
 	v1.GET("/schemes/:id/plans", s.listPlans)
 	v1.POST("/quote", s.quote)
+	s.statementRoutes(v1)
+	s.financeRoutes(v1)
 	return s
 }
 

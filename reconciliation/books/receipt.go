@@ -6,7 +6,9 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
@@ -150,4 +152,55 @@ func sniffXML(br *bufio.Reader) (bool, error) {
 			return false, nil
 		}
 	}
+}
+
+// ParseCSVMapping reads a CSV column mapping written as field=column pairs
+// separated by commas or new lines, the fields named as in
+// bankstatement.CSVMapping's comments (statement_id, amount, value_date,
+// …), and the options comma (one character, or "tab"), credit_value,
+// debit_value, signed_amounts (true or false) and date_layout. Lines
+// starting with # are comments. Errors are EINVALID, naming the pair.
+func ParseCSVMapping(s string) (bankstatement.CSVMapping, error) {
+	var m bankstatement.CSVMapping
+	cols := map[string]*string{
+		"statement_id": &m.StatementID, "account": &m.Account, "currency": &m.Currency,
+		"opening_balance": &m.OpeningBalance, "opening_date": &m.OpeningDate,
+		"closing_balance": &m.ClosingBalance, "closing_date": &m.ClosingDate,
+		"entry_ref": &m.EntryRef, "bank_ref": &m.BankRef, "end_to_end_id": &m.EndToEndID,
+		"direction": &m.Direction, "amount": &m.Amount, "status": &m.Status, "reversal": &m.Reversal,
+		"booking_date": &m.BookingDate, "value_date": &m.ValueDate, "creditor_ref": &m.CreditorRef,
+		"remittance": &m.Remittance, "debtor_name": &m.DebtorName, "debtor_account": &m.DebtorAccount,
+		"credit_value": &m.CreditValue, "debit_value": &m.DebitValue, "date_layout": &m.DateLayout,
+	}
+	for _, pair := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' }) {
+		pair = strings.TrimSpace(pair)
+		if pair == "" || strings.HasPrefix(pair, "#") {
+			continue
+		}
+		field, value, ok := strings.Cut(pair, "=")
+		if !ok {
+			return m, gateway.Invalid("csv_mapping", "malformed", fmt.Sprintf("%q is not field=column", pair))
+		}
+		field = strings.ToLower(strings.TrimSpace(field))
+		switch field {
+		case "comma":
+			if value == "tab" {
+				value = "\t"
+			}
+			r := []rune(value)
+			if len(r) != 1 {
+				return m, gateway.Invalid("csv_mapping", "bad_comma", fmt.Sprintf("comma must be one character, got %q", value))
+			}
+			m.Comma = r[0]
+		case "signed_amounts":
+			m.SignedAmounts = value == "true" || value == "1" || value == "yes"
+		default:
+			dst, ok := cols[field]
+			if !ok {
+				return m, gateway.Invalid("csv_mapping", "unknown_field", fmt.Sprintf("unknown field %q", field))
+			}
+			*dst = strings.TrimSpace(value)
+		}
+	}
+	return m, nil
 }

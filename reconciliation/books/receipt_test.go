@@ -119,3 +119,15 @@ func TestImportCSVMapping(t *testing.T) {
 		t.Errorf("debit receipts = %d, want the debit kept", n)
 	}
 }
+
+func TestParseCSVMapping(t *testing.T) {
+	m, err := books.ParseCSVMapping("amount=Betrag, value_date=Valuta\ncomma=;\nsigned_amounts=true,# a comment")
+	if err != nil || m.Amount != "Betrag" || m.ValueDate != "Valuta" || m.Comma != ';' || !m.SignedAmounts {
+		t.Errorf("mapping = %+v, %v", m, err)
+	}
+	for _, bad := range []string{"amount", "unknown=x", "comma=;;"} {
+		if _, err := books.ParseCSVMapping(bad); gateway.ErrorCode(err) != gateway.EINVALID {
+			t.Errorf("%q: %v, want invalid", bad, err)
+		}
+	}
+}
