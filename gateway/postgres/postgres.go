@@ -4,8 +4,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,6 +23,13 @@ type DB struct {
 type Config struct {
 	URL      string // required: a postgres:// URL
 	MaxConns int32  // default 8
+	// IdleInTransaction is how long a session may stay in an open
+	// transaction between statements before PostgreSQL ends it; default 1
+	// minute, unless the URL sets idle_in_transaction_session_timeout. A
+	// process frozen in the middle of a batch would otherwise keep its
+	// partition's offset row locked, and the partition's next owner would
+	// wait for it as long as it stays frozen.
+	IdleInTransaction time.Duration
 }
 
 // Open connects to the database and checks that it answers.
@@ -32,6 +42,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		pc.MaxConns = cfg.MaxConns
 	} else {
 		pc.MaxConns = 8
+	}
+	if _, set := pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		ms := cmp.Or(cfg.IdleInTransaction, time.Minute).Milliseconds()
+		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(ms, 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
