@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"mime"
 	"net/http"
@@ -576,6 +577,7 @@ func (s *Server) initIngest() {
 	c.MaxUploadBytes = cmp.Or(c.MaxUploadBytes, 8<<30)
 	s.ingest.platforms.ttl = platformCacheTTL
 	s.ingest.recent.size = c.RecentEvents
+	s.ingest.recent.seed1, s.ingest.recent.seed2 = maphash.MakeSeed(), maphash.MakeSeed()
 }
 
 // platform returns a platform's settings, cached for platformCacheTTL.
@@ -623,24 +625,39 @@ func (pc *platformCache) get(ctx context.Context, id string, store PlatformStore
 // recentIndex remembers the hashes of the last events this process
 // accepted, by platform and event id, so that a retry answers duplicate
 // before the engine has recorded the first copy. It holds at most size
-// events and forgets the oldest first.
+// events and forgets the oldest first. Entries are keyed by a 128-bit hash
+// of the platform and event id, so the index holds no pointers for the
+// garbage collector to scan; two ids share a key with a probability of about
+// 2^-128 per pair.
 type recentIndex struct {
-	size int
-	mu   sync.Mutex
-	m    map[recentKey][32]byte
-	ring []recentKey
-	next int
+	size         int
+	seed1, seed2 maphash.Seed
+	mu           sync.Mutex
+	m            map[recentKey][32]byte
+	ring         []recentKey
+	next         int
 }
 
-type recentKey struct{ platform, event string }
+type recentKey [2]uint64
+
+type recentID struct{ platform, event string }
+
+func (r *recentIndex) key(platformID, eventID string) recentKey {
+	id := recentID{platformID, eventID}
+	return recentKey{maphash.Comparable(r.seed1, id), maphash.Comparable(r.seed2, id)}
+}
 
 func (r *recentIndex) lookup(platformID string, ids []string) map[string][32]byte {
 	out := map[string][32]byte{}
+	keys := make([]recentKey, len(ids))
+	for i, id := range ids {
+		keys[i] = r.key(platformID, id)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, id := range ids {
-		if h, ok := r.m[recentKey{platformID, id}]; ok {
-			out[id] = h
+	for i, k := range keys {
+		if h, ok := r.m[k]; ok {
+			out[ids[i]] = h
 		}
 	}
 	return out
@@ -650,23 +667,26 @@ func (r *recentIndex) add(platformID string, items []*ingestItem) {
 	if r.size <= 0 || len(items) == 0 {
 		return
 	}
+	keys := make([]recentKey, len(items))
+	for i, it := range items {
+		keys[i] = r.key(platformID, it.ev.EventID)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
 		r.m = make(map[recentKey][32]byte, r.size)
 		r.ring = make([]recentKey, r.size)
 	}
-	for _, it := range items {
-		k := recentKey{platformID, it.ev.EventID}
+	for i, k := range keys {
 		if _, ok := r.m[k]; ok {
-			r.m[k] = it.hash
+			r.m[k] = items[i].hash
 			continue
 		}
 		if old := r.ring[r.next]; old != (recentKey{}) {
 			delete(r.m, old)
 		}
 		r.ring[r.next] = k
-		r.m[k] = it.hash
+		r.m[k] = items[i].hash
 		r.next = (r.next + 1) % r.size
 	}
 }
