@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -223,9 +224,9 @@ func (s *Server) readJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, bo
 		start := dec.InputOffset()
 		err := dec.Decode(&ev)
 		if err != nil && !itemError(err) {
-			return nil, false, inputError(err, fmt.Sprintf("[%d].", i))
+			return nil, false, inputError(err, itemPrefix(i))
 		}
-		items = append(items, checkItem(i, ev, err, dec.InputOffset()-start, policy, fmt.Sprintf("[%d].", i)))
+		items = append(items, checkItem(i, ev, err, dec.InputOffset()-start, policy, itemPrefix(i)))
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, false, inputError(err, "")
@@ -268,7 +269,7 @@ func (s *Server) readNDJSON(body io.Reader, policy feed.Policy) ([]*ingestItem, 
 			if i == s.cfg.MaxBatchItems {
 				return nil, gateway.Errorf(gateway.ETOOLARGE, "the stream holds more than %d events; send them in several requests, or as a CSV upload", s.cfg.MaxBatchItems)
 			}
-			items = append(items, decodeItem(i, line, trimmed, policy, fmt.Sprintf("[%d].", i)))
+			items = append(items, decodeItem(i, line, trimmed, policy, itemPrefix(i)))
 		}
 		if errors.Is(err, io.EOF) {
 			break
@@ -689,4 +690,9 @@ func (r *recentIndex) add(platformID string, items []*ingestItem) {
 		r.m[k] = items[i].hash
 		r.next = (r.next + 1) % r.size
 	}
+}
+
+// itemPrefix is the field-path prefix of event i of a batch: "[3].".
+func itemPrefix(i int) string {
+	return "[" + strconv.Itoa(i) + "]."
 }
