@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,6 +84,8 @@ var (
 const (
 	group      = "crash-engine"
 	partitions = 6
+	// idleInTx is how long the engines' sessions may idle in a transaction.
+	idleInTx = 5 * time.Second
 )
 
 // TestCrash streams the events while engine processes are killed and
@@ -148,7 +152,7 @@ func TestCrash(t *testing.T) {
 		pl.name, *seed, ref.messages, ref.accepted, ref.reversals, ref.duplicates, ref.conflictMessages(), pl.kills, pl.engines)
 
 	eng := &engines{t: t, group: group, logDir: t.TempDir(), batches: pl.batches,
-		env: []string{"DATABASE_URL=" + dbURL, "KAFKA_BROKERS=" + strings.Join(brokers, ","), "COVERBRIDGE_PARTITIONS=6"}}
+		env: []string{"DATABASE_URL=" + dbURL + "&idle_in_transaction_session_timeout=" + strconv.Itoa(int(idleInTx.Milliseconds())), "KAFKA_BROKERS=" + strings.Join(brokers, ","), "COVERBRIDGE_PARTITIONS=6"}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			eng.report()
@@ -156,6 +160,9 @@ func TestCrash(t *testing.T) {
 	})
 	for i := range pl.engines {
 		eng.start(i)
+	}
+	for i := range pl.engines {
+		eng.waitReady(i)
 	}
 	w := &watcher{t: t, db: db, eng: eng, deadline: pl.deadline}
 
@@ -179,6 +186,26 @@ func TestCrash(t *testing.T) {
 			pgDone = true
 		}
 		w.waitConsumed(at)
+		if i == pl.kills/3 {
+			// A zombie: an engine frozen past its session while the group
+			// gives its partitions to another, then thawed. Whatever it
+			// was writing must be fenced off or finish before the new
+			// owner reads.
+			// PostgreSQL ends the frozen engine's session once it has been
+			// idle in its transaction for idleInTx, so the new owner need
+			// not wait for the thaw: the group progresses meanwhile,
+			// unless the engine froze while sending a COPY.
+			v := rng.IntN(pl.engines)
+			gen := w.generation()
+			began := time.Now()
+			eng.signal(v, syscall.SIGSTOP)
+			w.waitGeneration(gen + 1)
+			from := w.consumed()
+			progressed := w.waitConsumedErr(from+200, 30*time.Second) == nil
+			eng.signal(v, syscall.SIGCONT)
+			t.Logf("engine %d frozen %s until the group moved on (generation %d) and progressed (%v: %d to %d consumed)",
+				v, time.Since(began).Round(time.Millisecond), w.generation(), progressed, from, w.consumed())
+		}
 		victims := []int{rng.IntN(pl.engines)}
 		if rng.IntN(4) == 0 { // now and then every engine at once
 			victims = victims[:0]
@@ -192,6 +219,9 @@ func TestCrash(t *testing.T) {
 		t.Logf("kill %d: SIGKILL %v at %d consumed", i+1, victims, w.consumed())
 		for _, v := range victims {
 			eng.start(v)
+		}
+		for _, v := range victims {
+			eng.waitReady(v)
 		}
 	}
 	if err := <-produced; err != nil {
@@ -221,6 +251,7 @@ func TestCrash(t *testing.T) {
 	}
 	replayStart := time.Now()
 	eng.start(0)
+	eng.waitReady(0)
 	w.waitOffsets(ends)
 	eng.check()
 	eng.stop()
@@ -244,7 +275,7 @@ func produce(ctx context.Context, brokers []string, msgs []message, window int, 
 	const chunk = 500
 	batch := make([]kafka.Message, 0, chunk)
 	for i := 0; i < len(msgs); i += chunk {
-		if err := w.waitConsumedErr(int64(i - window)); err != nil {
+		if err := w.waitConsumedErr(int64(i-window), w.deadline); err != nil {
 			return err
 		}
 		batch = batch[:0]
@@ -314,14 +345,14 @@ func (w *watcher) consumed() int64 {
 
 // waitConsumedErr waits until at least n messages are consumed; an error
 // tells that they were not within the deadline.
-func (w *watcher) waitConsumedErr(n int64) error {
-	end := time.Now().Add(w.deadline)
+func (w *watcher) waitConsumedErr(n int64, deadline time.Duration) error {
+	end := time.Now().Add(deadline)
 	for {
 		if w.consumed() >= n {
 			return nil
 		}
 		if time.Now().After(end) {
-			return fmt.Errorf("%d messages consumed after %s, waiting for %d", w.consumed(), w.deadline, n)
+			return fmt.Errorf("%d messages consumed after %s, waiting for %d", w.consumed(), deadline, n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -329,11 +360,37 @@ func (w *watcher) waitConsumedErr(n int64) error {
 
 func (w *watcher) waitConsumed(n int64) {
 	w.t.Helper()
-	if err := w.waitConsumedErr(n); err != nil {
+	if err := w.waitConsumedErr(n, w.deadline); err != nil {
 		w.eng.check()
 		w.t.Fatal(err)
 	}
 	w.eng.check()
+}
+
+// generation is the latest consumer-group generation that claimed a
+// partition, or -1 when PostgreSQL does not answer.
+func (w *watcher) generation() int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var g int
+	if err := w.db.Pool.QueryRow(ctx, `SELECT coalesce(max(generation), 0) FROM consumer_offsets WHERE group_id = $1`, group).Scan(&g); err != nil {
+		return -1
+	}
+	return g
+}
+
+// waitGeneration waits until a generation of at least g has claimed a
+// partition.
+func (w *watcher) waitGeneration(g int) {
+	w.t.Helper()
+	end := time.Now().Add(w.deadline)
+	for w.generation() < g {
+		w.eng.check()
+		if time.Now().After(end) {
+			w.t.Fatalf("no partition claimed by generation %d within %s", g, w.deadline)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // waitOffsets waits until every partition's stored offset is its end.

@@ -86,7 +86,7 @@ func (e *engines) start(i int) *engineProc {
 		f.Close()
 		e.mu.Lock()
 		if !p.expected {
-			e.died = append(e.died, fmt.Sprintf("%s exited by itself: %v", p.name, p.err))
+			e.died = append(e.died, fmt.Sprintf("%s exited by itself: %v; its log ends: %s", p.name, p.err, tail(p.log, 3)))
 		}
 		e.mu.Unlock()
 		close(p.done)
@@ -98,6 +98,25 @@ func (e *engines) start(i int) *engineProc {
 	e.procs[i] = p
 	e.mu.Unlock()
 	return p
+}
+
+// waitReady waits until the process in slot i has its engine consuming:
+// faults are injected into running engines, not into ones still starting.
+func (e *engines) waitReady(i int) {
+	e.t.Helper()
+	p := e.proc(i)
+	end := time.Now().Add(time.Minute)
+	for {
+		b, _ := os.ReadFile(p.log)
+		if bytes.Contains(b, []byte(`"msg":"engine consuming"`)) {
+			return
+		}
+		e.check()
+		if time.Now().After(end) {
+			e.t.Fatalf("%s not consuming within a minute; its log ends: %s", p.name, tail(p.log, 3))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // kill sends SIGKILL to the process in slot i and waits until it is gone.
@@ -114,6 +133,15 @@ func (e *engines) kill(i int) {
 	case <-p.done:
 	case <-time.After(30 * time.Second):
 		e.t.Fatalf("%s still running 30s after SIGKILL", p.name)
+	}
+}
+
+// signal sends sig to the process in slot i.
+func (e *engines) signal(i int, sig syscall.Signal) {
+	e.t.Helper()
+	p := e.proc(i)
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		e.t.Fatalf("signal %s to %s: %v", sig, p.name, err)
 	}
 }
 
@@ -212,4 +240,14 @@ func (e *engines) logCounts(needles ...string) map[string]int {
 		}
 	}
 	return out
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	return string(bytes.Join(lines[max(0, len(lines)-n):], []byte("\n")))
 }
