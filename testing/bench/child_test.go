@@ -12,8 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/engine"
@@ -63,11 +67,26 @@ func engineMain(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("BENCH_BATCH_SIZE: %w", err)
 	}
-	db, err := postgres.Open(ctx, postgres.Config{URL: os.Getenv("DATABASE_URL"), MaxConns: 8})
+	pc, err := pgxpool.ParseConfig(os.Getenv("DATABASE_URL"))
 	if err != nil {
 		return err
 	}
+	pc.MaxConns = 8
+	var times *serverTimes
+	if os.Getenv("COVERBRIDGE_BENCH_PGPROFILE") != "" {
+		times = &serverTimes{}
+		pc.ConnConfig.Tracer = times
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return err
+	}
+	db := &postgres.DB{Pool: pool}
 	defer db.Close()
+	var events atomic.Int64
+	if times != nil {
+		defer func() { times.print(os.Stderr, events.Load()) }()
+	}
 	catalog, err := gateway.BuiltinPacks()
 	if err != nil {
 		return err
@@ -86,10 +105,31 @@ func engineMain(ctx context.Context) error {
 		BatchWait: 50 * time.Millisecond,
 		Logger:    logger,
 		OnBatch: func(c kafkabus.Claim, n int, d time.Duration, _ int64) {
+			events.Add(int64(n))
 			mu.Lock()
 			defer mu.Unlock()
 			enc.Encode(batchLine{Partition: c.Partition, N: n, Nanos: int64(d), End: time.Now().UnixNano()})
 		},
-	}, engine.New(engine.Config{Store: db, Catalog: catalog, Logger: logger}))
+	}, limit(engine.New(engine.Config{Store: db, Catalog: catalog, Logger: logger})))
 	return consumer.Run(ctx)
+}
+
+// limited applies at most BENCH_INFLIGHT batches at once (default: no limit).
+type limited struct {
+	*engine.Engine
+	sem chan struct{}
+}
+
+func limit(e *engine.Engine) kafkabus.Handler {
+	n, _ := strconv.Atoi(os.Getenv("BENCH_INFLIGHT"))
+	if n <= 0 {
+		return e
+	}
+	return limited{e, make(chan struct{}, n)}
+}
+
+func (l limited) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka.Message) error {
+	l.sem <- struct{}{}
+	defer func() { <-l.sem }()
+	return l.Engine.HandleBatch(ctx, c, msgs)
 }
