@@ -55,6 +55,14 @@ type uploadSummary struct {
 // accepted recently and among those the engine has recorded; an upload sent
 // again therefore answers its accepted rows as duplicates, or accepts them
 // again, which changes nothing: the engine drops redeliveries.
+//
+// The rejected rows and the summary are kept on disk, not in PostgreSQL:
+// Config.UploadDir/<platform>/<upload_id>.csv and .json (coverbridge serve:
+// <data-dir>/uploads), written as the upload is read, so a file of any size
+// costs no memory and no database space, and removed after uploadRetention
+// (7 days) by the next upload of the platform. The download is answered by
+// the API process that took the upload: with several API processes,
+// UploadDir must be a volume they share.
 func (s *Server) uploadCSV(c echo.Context) error {
 	platformID, err := s.platformID(c)
 	if err != nil {
