@@ -165,9 +165,11 @@ func (s *Server) postEarnings(c echo.Context) error {
 		return fmt.Errorf("encode answer: %w", err)
 	}
 	// An answer with events Kafka did not take is not kept: a retry with the
-	// same key sends them again.
+	// same key sends them again. When the answer cannot be kept, it is still
+	// the truth about this request; a retry with the key is told to wait
+	// until the claim is stale, then answered anew (duplicates).
 	if err := s.keepAnswer(ctx, k, status, blob, items); err != nil {
-		return err
+		s.log.Error("keep the answer of an idempotency key", "platform", k.PlatformID, "err", err)
 	}
 	return c.JSONBlob(status, blob)
 }
