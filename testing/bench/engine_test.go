@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -293,9 +294,15 @@ type result struct {
 	peakRSS   int64         // bytes, VmHWM of the engine process
 	cpu       time.Duration // user and system time of the engine process
 	pgCPU     time.Duration // of the PostgreSQL server, when it runs here
+	brokerCPU time.Duration // of this process: the broker, and reading the engine's reports
 	load      float64       // the machine's load average at the end
 	ledger    int64
 	startedIn time.Duration // from process start to its first batch
+	// The last fifth of the stream: from the batch that took the count past
+	// four fifths to the end, to show whether the rate holds.
+	tail        time.Time
+	tailEvents  int
+	tailElapsed time.Duration
 }
 
 func (r result) rate() float64 { return float64(r.events) / r.elapsed.Seconds() }
@@ -308,17 +315,26 @@ func (r result) report(b *testing.B) {
 		return float64(d[min(len(d)-1, int(p*float64(len(d))))].Microseconds()) / 1000
 	}
 	b.ReportMetric(r.rate(), "events/s")
+	if r.tailElapsed > 0 {
+		b.ReportMetric(float64(r.tailEvents)/r.tailElapsed.Seconds(), "last-fifth-events/s")
+	}
 	b.ReportMetric(pct(0.50), "p50-batch-ms")
 	b.ReportMetric(pct(0.99), "p99-batch-ms")
 	b.ReportMetric(float64(r.peakRSS)/(1<<20), "peak-RSS-MB")
 	b.ReportMetric(float64(r.cpu.Microseconds())/float64(r.events), "engine-cpu-µs/event")
+	b.ReportMetric(float64(r.brokerCPU.Microseconds())/float64(r.events), "broker-cpu-µs/event")
 	if r.pgCPU > 0 {
 		b.ReportMetric(float64(r.pgCPU.Microseconds())/float64(r.events), "pg-cpu-µs/event")
+		// What the cores could do alone: their time over the CPU time the
+		// engine, PostgreSQL and the broker spend on an event.
+		total := r.cpu + r.pgCPU + r.brokerCPU
+		b.ReportMetric(float64(runtime.NumCPU())*float64(r.events)/total.Seconds(), "cpu-bound-events/s")
 	}
 	b.ReportMetric(0, "ns/op")
-	b.Logf("%d events in %s (%d batches, engine ready in %s): %.0f events/s, p50 %.1f ms, p99 %.1f ms, peak RSS %.0f MB, CPU engine %s PostgreSQL %s, load average %.2f",
+	b.Logf("%d events in %s (%d batches, engine ready in %s): %.0f events/s, p50 %.1f ms, p99 %.1f ms, peak RSS %.0f MB, CPU engine %s PostgreSQL %s broker %s, load average %.2f",
 		r.events, r.elapsed.Round(time.Millisecond), len(r.batches), r.startedIn.Round(time.Millisecond), r.rate(),
-		pct(0.5), pct(0.99), float64(r.peakRSS)/(1<<20), r.cpu.Round(time.Millisecond), r.pgCPU.Round(time.Millisecond), r.load)
+		pct(0.5), pct(0.99), float64(r.peakRSS)/(1<<20), r.cpu.Round(time.Millisecond), r.pgCPU.Round(time.Millisecond),
+		r.brokerCPU.Round(time.Millisecond), r.load)
 }
 
 // run consumes topic (n events) with a fresh engine process at the given
@@ -342,6 +358,7 @@ func (e *environment) run(b *testing.B, topic string, n, batchSize int) result {
 	}
 	cmd.Stderr = os.Stderr
 	pgBefore, pgOK := serverCPU(context.Background(), url)
+	_, selfBefore, _ := procStat(os.Getpid(), false)
 	b.StartTimer()
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -387,12 +404,17 @@ func (e *environment) run(b *testing.B, topic string, n, batchSize int) result {
 			}
 			r.events += l.N
 			r.batches = append(r.batches, d)
+			if r.events >= n*4/5 && r.tail.IsZero() {
+				r.tail = end
+				r.tailEvents = n - r.events
+			}
 		case <-deadline:
 			b.Fatalf("%d of %d events consumed within the deadline", r.events, n)
 		}
 	}
 	b.StopTimer()
 	r.elapsed, r.startedIn = last.Sub(first), first.Sub(started)
+	r.tailElapsed = last.Sub(r.tail)
 	if r.peakRSS, err = peakRSS(cmd.Process.Pid); err != nil {
 		b.Fatal(err)
 	}
@@ -403,6 +425,9 @@ func (e *environment) run(b *testing.B, topic string, n, batchSize int) result {
 		r.pgCPU = pgAfter - pgBefore
 	}
 	r.load = loadAverage()
+	if _, selfAfter, err := procStat(os.Getpid(), false); err == nil {
+		r.brokerCPU = selfAfter - selfBefore
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		b.Fatal(err)
 	}
