@@ -177,6 +177,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 		// Period close: settle, levy, state; books owns the job body.
 		jobs := []job{
 			{name: "close-periods", spec: cfg.CloseSchedule, run: keeper.CloseDue},
+			{name: "prune-idempotency-keys", spec: "@every 1h", run: func(ctx context.Context) error {
+				// Stored answers are replayed for 24 hours.
+				_, err := db.PruneIdempotencyKeys(ctx, time.Now().Add(-24*time.Hour))
+				return err
+			}},
 		}
 		g.Go(func() error { return runSchedule(gctx, jobs, log) })
 	}
