@@ -201,21 +201,19 @@ func (c *CloseTx) Period() string { return c.period }
 func (c *CloseTx) LatePeriods() []string { return slices.Clone(c.late) }
 
 // WorkerStates calls fn with the running totals of the workers of period,
-// in pages of at most pageSize, in key order. With lateOnly, only the
+// in pages of at most pageSize, in no particular order. With lateOnly, only the
 // workers with late entries of period booked in the period being closed.
 // fn may write through c between pages.
 func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool, pageSize int, fn func([]WorkerState) error) error {
 	const cols = `w.worker_id, w.platform_id, w.plan_id, w.currency, w.events, w.gross, w.base, w.insured, w.orders,
 		w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform`
-	query := `SELECT ` + cols + ` FROM worker_periods w WHERE w.scheme_id = $1 AND w.period = $2
-		ORDER BY w.worker_id, w.platform_id, w.plan_id`
+	query := `SELECT ` + cols + ` FROM worker_periods w WHERE w.scheme_id = $1 AND w.period = $2`
 	args := []any{c.scheme, period}
 	if lateOnly {
 		query = `SELECT ` + cols + ` FROM worker_periods w
 			JOIN (SELECT DISTINCT worker_id, platform_id, plan_id FROM ledger_entries
 			      WHERE scheme_id = $1 AND period = $2 AND booked_period = $3) l USING (worker_id, platform_id, plan_id)
-			WHERE w.scheme_id = $1 AND w.period = $2
-			ORDER BY w.worker_id, w.platform_id, w.plan_id`
+			WHERE w.scheme_id = $1 AND w.period = $2`
 		args = append(args, c.period)
 	}
 	pageSize = cmp.Or(pageSize, 10_000)

@@ -32,8 +32,9 @@ var reconcileLock = func() int64 {
 // matching.LineSource, and replaces the stored result. Obtain one with
 // InReconcile.
 type ReconcileTx struct {
-	tx  pgx.Tx
-	ctx context.Context
+	tx    pgx.Tx
+	ctx   context.Context
+	lines lineReader
 }
 
 // InReconcile runs fn in one transaction that holds the lock of matching
@@ -50,7 +51,12 @@ func (db *DB) InReconcile(ctx context.Context, fn func(*ReconcileTx) error) erro
 
 // Statements returns every statement's header, by key and number.
 func (r *ReconcileTx) Statements(ctx context.Context) ([]IssuedStatement, error) {
-	return readIssued(ctx, r.tx, `ORDER BY s.platform_id, s.scheme_id, s.period, s.seq`)
+	sts, err := readIssued(ctx, r.tx, `ORDER BY s.platform_id, s.scheme_id, s.period, s.seq`)
+	r.lines.init()
+	for _, s := range sts {
+		r.lines.counts[LineRef{ID: s.ID}] = s.LineCount
+	}
+	return sts, err
 }
 
 // Advices returns every remittance advice's header. Advice.Scheme is the
@@ -65,8 +71,10 @@ func (r *ReconcileTx) Advices(ctx context.Context) ([]statement.Advice, error) {
 		return nil, fmt.Errorf("read advices: %w", err)
 	}
 	out := make([]statement.Advice, len(list))
+	r.lines.init()
 	for i := range list {
 		out[i] = list[i].Advice
+		r.lines.counts[LineRef{Advice: true, ID: list[i].ID}] = list[i].LineCount
 	}
 	return out, nil
 }
@@ -145,61 +153,6 @@ func readDecisions(ctx context.Context, q querier, where string, args ...any) ([
 		d.At = d.At.UTC()
 		return d, err
 	})
-}
-
-// StatementLines streams a statement's lines: a matching.LineSource.
-func (r *ReconcileTx) StatementLines(st *statement.Statement) iter.Seq2[statement.Line, error] {
-	return func(yield func(statement.Line, error) bool) {
-		rows, err := r.tx.Query(r.ctx, `SELECT worker_key, worker_minor, platform_minor, late FROM statement_lines WHERE statement_id = $1`, st.ID)
-		if err != nil {
-			yield(statement.Line{}, fmt.Errorf("read lines of statement %s: %w", st.ID, err))
-			return
-		}
-		defer rows.Close()
-		l := statement.Line{Worker: gateway.Money{Currency: st.Currency}, Platform: gateway.Money{Currency: st.Currency}}
-		for rows.Next() {
-			if err := rows.Scan(&l.WorkerKey, &l.Worker.Amount, &l.Platform.Amount, &l.Late); err != nil {
-				yield(statement.Line{}, err)
-				return
-			}
-			if !yield(l, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(statement.Line{}, err)
-		}
-	}
-}
-
-// AdviceLines streams an advice's lines: a matching.LineSource.
-func (r *ReconcileTx) AdviceLines(a *statement.Advice) iter.Seq2[statement.AdviceLine, error] {
-	return func(yield func(statement.AdviceLine, error) bool) {
-		id, err := strconv.ParseInt(a.ID, 10, 64)
-		if err != nil {
-			yield(statement.AdviceLine{}, fmt.Errorf("advice id %q: %w", a.ID, err))
-			return
-		}
-		rows, err := r.tx.Query(r.ctx, `SELECT worker_key, amount_minor, line FROM remittance_advice_lines WHERE advice_id = $1`, id)
-		if err != nil {
-			yield(statement.AdviceLine{}, fmt.Errorf("read lines of advice %s: %w", a.ID, err))
-			return
-		}
-		defer rows.Close()
-		l := statement.AdviceLine{Amount: gateway.Money{Currency: a.Amount.Currency}}
-		for rows.Next() {
-			if err := rows.Scan(&l.WorkerKey, &l.Amount.Amount, &l.Line); err != nil {
-				yield(statement.AdviceLine{}, err)
-				return
-			}
-			if !yield(l, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(statement.AdviceLine{}, err)
-		}
-	}
 }
 
 // Run is the record of one matching run.

@@ -351,7 +351,10 @@ CREATE TABLE reconciliation_runs (
     CONSTRAINT reconciliation_runs_digest_check CHECK (octet_length(digest) = 32)
 );
 
--- The latest run's result; each run replaces it whole.
+-- The latest run's result; each run replaces it whole. Its run, receipt,
+-- statement and decision ids were written or read in the run's own
+-- transaction, from immutable rows, so these tables carry no foreign keys:
+-- a key would cost a lookup per row on every run.
 CREATE TABLE match_allocations (
     run_id         bigint  NOT NULL,
     position       integer NOT NULL,
@@ -366,10 +369,7 @@ CREATE TABLE match_allocations (
     interest_minor bigint  NOT NULL,
     CONSTRAINT match_allocations_pkey PRIMARY KEY (position),
     CONSTRAINT match_allocations_rule_check CHECK (rule IN ('manual', 'reference', 'end_to_end', 'account')),
-    CONSTRAINT match_allocations_amount_check CHECK (amount_minor > 0 AND interest_minor >= 0 AND late >= 0),
-    CONSTRAINT match_allocations_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id),
-    CONSTRAINT match_allocations_receipt_fkey FOREIGN KEY (receipt_id) REFERENCES receipts (id),
-    CONSTRAINT match_allocations_statement_fkey FOREIGN KEY (statement_id) REFERENCES statements (id)
+    CONSTRAINT match_allocations_amount_check CHECK (amount_minor > 0 AND interest_minor >= 0 AND late >= 0)
 );
 CREATE INDEX match_allocations_receipt_idx ON match_allocations (receipt_id);
 CREATE INDEX match_allocations_statement_idx ON match_allocations (statement_id);
@@ -384,9 +384,7 @@ CREATE TABLE suspense_items (
     reason       text    NOT NULL,
     CONSTRAINT suspense_items_pkey PRIMARY KEY (receipt_id),
     CONSTRAINT suspense_items_reason_check CHECK (reason IN ('unidentified', 'unmatched', 'manual_remainder', 'undated')),
-    CONSTRAINT suspense_items_amount_check CHECK (amount_minor > 0),
-    CONSTRAINT suspense_items_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id),
-    CONSTRAINT suspense_items_receipt_fkey FOREIGN KEY (receipt_id) REFERENCES receipts (id)
+    CONSTRAINT suspense_items_amount_check CHECK (amount_minor > 0)
 );
 
 -- Receipts that take no part in matching (debits, pending entries,
@@ -396,9 +394,7 @@ CREATE TABLE ignored_receipts (
     run_id     bigint NOT NULL,
     receipt_id bigint NOT NULL,
     reason     text   NOT NULL,
-    CONSTRAINT ignored_receipts_pkey PRIMARY KEY (receipt_id),
-    CONSTRAINT ignored_receipts_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id),
-    CONSTRAINT ignored_receipts_receipt_fkey FOREIGN KEY (receipt_id) REFERENCES receipts (id)
+    CONSTRAINT ignored_receipts_pkey PRIMARY KEY (receipt_id)
 );
 
 CREATE TABLE receipt_reversals (
@@ -406,10 +402,7 @@ CREATE TABLE receipt_reversals (
     reversal_id bigint NOT NULL,
     receipt_id  bigint NOT NULL,
     CONSTRAINT receipt_reversals_pkey PRIMARY KEY (reversal_id),
-    CONSTRAINT receipt_reversals_receipt_key UNIQUE (receipt_id),
-    CONSTRAINT receipt_reversals_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id),
-    CONSTRAINT receipt_reversals_reversal_fkey FOREIGN KEY (reversal_id) REFERENCES receipts (id),
-    CONSTRAINT receipt_reversals_receipt_fkey FOREIGN KEY (receipt_id) REFERENCES receipts (id)
+    CONSTRAINT receipt_reversals_receipt_key UNIQUE (receipt_id)
 );
 
 -- The outcome per platform, scheme and period. status is the payment
@@ -434,8 +427,7 @@ CREATE TABLE reconciliation_outcomes (
     mismatches      integer NOT NULL,
     statements      jsonb   NOT NULL,
     CONSTRAINT reconciliation_outcomes_pkey PRIMARY KEY (platform_id, scheme_id, period),
-    CONSTRAINT reconciliation_outcomes_status_check CHECK (status IN ('paid', 'overpaid', 'open', 'underpaid', 'missing')),
-    CONSTRAINT reconciliation_outcomes_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id)
+    CONSTRAINT reconciliation_outcomes_status_check CHECK (status IN ('paid', 'overpaid', 'open', 'underpaid', 'missing'))
 );
 CREATE INDEX reconciliation_outcomes_period_idx ON reconciliation_outcomes (period);
 
@@ -453,8 +445,7 @@ CREATE TABLE advice_mismatches (
     advised_minor bigint   NOT NULL,
     advice_ids    bigint[] NOT NULL,
     CONSTRAINT advice_mismatches_pkey PRIMARY KEY (platform_id, scheme_id, period, position),
-    CONSTRAINT advice_mismatches_kind_check CHECK (kind IN ('missing_worker', 'different_amount', 'unknown_worker')),
-    CONSTRAINT advice_mismatches_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id)
+    CONSTRAINT advice_mismatches_kind_check CHECK (kind IN ('missing_worker', 'different_amount', 'unknown_worker'))
 );
 
 -- How each manual decision took effect in the latest run.
@@ -463,9 +454,7 @@ CREATE TABLE decision_results (
     decision_id bigint  NOT NULL,
     applied     boolean NOT NULL,
     note        text    NOT NULL,
-    CONSTRAINT decision_results_pkey PRIMARY KEY (decision_id),
-    CONSTRAINT decision_results_run_fkey FOREIGN KEY (run_id) REFERENCES reconciliation_runs (id),
-    CONSTRAINT decision_results_decision_fkey FOREIGN KEY (decision_id) REFERENCES match_decisions (id)
+    CONSTRAINT decision_results_pkey PRIMARY KEY (decision_id)
 );
 
 -- Statements are built from a platform's entries of one period.
