@@ -48,45 +48,66 @@ type StoredAdvice struct {
 	hash [32]byte
 }
 
-// StoreAdvices stores the advices of one platform in one transaction, each
-// with its lines, and returns them stored. An advice whose Ref is stored
-// with the same hash is returned as stored before; with another hash the
-// whole call is an ECONFLICT error naming it.
+// StoreAdvices stores advices in one transaction, each with its lines, and
+// returns them stored: every header in one statement, every line in one
+// COPY. An advice whose platform and Ref are stored with the same hash is
+// returned as stored before; with another hash the whole call is an
+// ECONFLICT error naming it.
 func (db *DB) StoreAdvices(ctx context.Context, advs []NewAdvice, at time.Time) ([]StoredAdvice, error) {
 	out := make([]StoredAdvice, len(advs))
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		for i, n := range advs {
-			a := &n.Advice
-			var id int64
-			err := tx.QueryRow(ctx, `
-				INSERT INTO remittance_advices (platform_id, advice_ref, payment_reference, currency, amount_minor, value_date,
-				       scheme_id, period, source, lines, request_hash, received_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-				ON CONFLICT ON CONSTRAINT remittance_advices_ref_key DO NOTHING RETURNING id`,
-				a.Platform, n.Ref, a.PaymentReference, string(a.Amount.Currency), a.Amount.Amount, dateOf(a.ValueDate),
-				a.Scheme, a.Period, n.Source, len(a.Lines), n.Hash[:], at).Scan(&id)
-			switch {
-			case err == pgx.ErrNoRows:
-				stored, hash, err := readAdvice(ctx, tx, `WHERE a.platform_id = $1 AND a.advice_ref = $2`, a.Platform, n.Ref)
+		n := len(advs)
+		platforms, refs, payRefs, currencies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		schemes, periods, sources := make([]string, n), make([]string, n), make([]string, n)
+		amounts, lines := make([]int64, n), make([]int32, n)
+		dates := make([]*time.Time, n)
+		hashes := make([][]byte, n)
+		for i := range advs {
+			a := &advs[i].Advice
+			platforms[i], refs[i], payRefs[i], currencies[i] = a.Platform, advs[i].Ref, a.PaymentReference, string(a.Amount.Currency)
+			schemes[i], periods[i], sources[i] = a.Scheme, a.Period, advs[i].Source
+			amounts[i], lines[i], dates[i], hashes[i] = a.Amount.Amount, int32(len(a.Lines)), dateOf(a.ValueDate), advs[i].Hash[:]
+		}
+		rows, err := tx.Query(ctx, `
+			INSERT INTO remittance_advices (platform_id, advice_ref, payment_reference, currency, amount_minor, value_date,
+			       scheme_id, period, source, lines, request_hash, received_at)
+			SELECT p, r, pr, c, a, d, s, per, src, l, h, $12
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::date[], $7::text[], $8::text[],
+			            $9::text[], $10::int[], $11::bytea[]) WITH ORDINALITY AS u(p, r, pr, c, a, d, s, per, src, l, h, n)
+			ORDER BY n
+			ON CONFLICT ON CONSTRAINT remittance_advices_ref_key DO NOTHING RETURNING id, platform_id, advice_ref`,
+			platforms, refs, payRefs, currencies, amounts, dates, schemes, periods, sources, lines, hashes, at)
+		if err != nil {
+			return adviceError(err)
+		}
+		type key struct{ platform, ref string }
+		ids := map[key]int64{}
+		var id int64
+		var k key
+		if _, err := pgx.ForEachRow(rows, []any{&id, &k.platform, &k.ref}, func() error { ids[k] = id; return nil }); err != nil {
+			return adviceError(err)
+		}
+		for i := range advs {
+			a := &advs[i]
+			k := key{a.Advice.Platform, a.Ref}
+			id, fresh := ids[k]
+			if !fresh {
+				stored, hash, err := readAdvice(ctx, tx, `WHERE a.platform_id = $1 AND a.advice_ref = $2`, k.platform, k.ref)
 				if err != nil {
 					return err
 				}
-				if hash != n.Hash {
+				if hash != a.Hash {
 					return &gateway.Error{Code: gateway.ECONFLICT, Message: "an advice with this id and other content was already received",
-						Details: []gateway.Detail{{Field: "advice_id", Code: "conflict", Message: fmt.Sprintf("advice %q is stored with other content", n.Ref)}}}
+						Details: []gateway.Detail{{Field: "advice_id", Code: "conflict", Message: fmt.Sprintf("advice %q is stored with other content", a.Ref)}}}
 				}
 				out[i] = stored
 				continue
-			case err != nil:
-				return adviceError(n, err)
 			}
-			if err := copyAdviceLines(ctx, tx, id, a.Lines); err != nil {
-				return err
-			}
-			out[i] = StoredAdvice{Advice: *a, Ref: n.Ref, Source: n.Source, LineCount: len(a.Lines), ReceivedAt: at, Created: true}
+			delete(ids, k) // the same advice twice in one call is stored once
+			out[i] = StoredAdvice{Advice: a.Advice, Ref: a.Ref, Source: a.Source, LineCount: len(a.Advice.Lines), ReceivedAt: at, Created: true}
 			out[i].ID, out[i].Lines = strconv.FormatInt(id, 10), nil
 		}
-		return nil
+		return copyAdviceLines(ctx, tx, advs, out)
 	})
 	if err != nil {
 		return nil, err
@@ -94,12 +115,12 @@ func (db *DB) StoreAdvices(ctx context.Context, advs []NewAdvice, at time.Time) 
 	return out, nil
 }
 
-func adviceError(n NewAdvice, err error) error {
+func adviceError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.ConstraintName {
 		case "remittance_advices_platform_fkey":
-			return gateway.Errorf(gateway.ENOTFOUND, "no platform %q", n.Advice.Platform)
+			return gateway.Errorf(gateway.ENOTFOUND, "no such platform")
 		case "remittance_advices_ref_check":
 			return gateway.Invalid("advice_id", "bad_length", "advice_id is 1 to 200 characters")
 		case "remittance_advices_reference_check":
@@ -108,26 +129,35 @@ func adviceError(n NewAdvice, err error) error {
 			return gateway.Invalid("amount", "negative", "amount cannot be negative")
 		}
 	}
-	return fmt.Errorf("store advice %s: %w", n.Ref, err)
+	return fmt.Errorf("store advices: %w", err)
 }
 
-func copyAdviceLines(ctx context.Context, tx pgx.Tx, id int64, lines []statement.AdviceLine) error {
-	i := 0
+// copyAdviceLines stores the lines of the advices created (stored[i].Created)
+// in one COPY.
+func copyAdviceLines(ctx context.Context, tx pgx.Tx, advs []NewAdvice, stored []StoredAdvice) error {
+	i, j := 0, 0
+	var id int64
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"remittance_advice_lines"}, []string{"advice_id", "worker_key", "amount_minor", "line"},
 		pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(lines) {
+			for i < len(advs) && (!stored[i].Created || j == len(advs[i].Advice.Lines)) {
+				i, j = i+1, 0
+			}
+			if i == len(advs) {
 				return nil, nil
 			}
-			l := &lines[i]
-			i++
+			if j == 0 {
+				id, _ = strconv.ParseInt(stored[i].ID, 10, 64)
+			}
+			l := &advs[i].Advice.Lines[j]
+			j++
 			return []any{id, l.WorkerKey, l.Amount.Amount, l.Line}, nil
 		}))
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.ConstraintName == "remittance_advice_lines_pkey" {
-			return gateway.Invalid("lines", "duplicate_worker", "a worker appears twice in the advice")
+			return gateway.Invalid("lines", "duplicate_worker", "a worker appears twice in an advice")
 		}
-		return fmt.Errorf("store %d advice lines: %w", len(lines), err)
+		return fmt.Errorf("store advice lines: %w", err)
 	}
 	return nil
 }

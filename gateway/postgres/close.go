@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -71,9 +70,9 @@ type LevyBase struct {
 	Charged    int64
 }
 
-// CloseTx is the transaction of one period close: the period is locked
-// against batches booking into it and marked closed. Obtain one with
-// InPeriodClose.
+// CloseTx is a transaction of one period close: the settling one, which
+// holds the period's lock against batches and marks it closed, or the
+// stating one that follows. Obtain one with InPeriodClose.
 type CloseTx struct {
 	tx          pgx.Tx
 	scheme      string
@@ -84,15 +83,25 @@ type CloseTx struct {
 	statements  int
 }
 
-// InPeriodClose closes a scheme's period and runs fn in the same
-// transaction, which then records the close as complete. It holds the
-// period's lock exclusively, and the locks of the earlier periods whose
-// late events were booked in it, so no batch books into them meanwhile.
-// When the period's close is already complete it returns false and fn
-// does not run: closing twice changes nothing.
-func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at time.Time, fn func(*CloseTx) error) (bool, error) {
-	ran := false
+// InPeriodClose closes a scheme's period in two transactions and records
+// the close as complete at the end of the second:
+//
+//  1. settle runs in the transaction that marks the period closed, holding
+//     the period's lock exclusively, and the locks of the earlier periods
+//     whose late events were booked in it, so no batch books into them or
+//     changes their running totals meanwhile;
+//  2. state runs once that has committed, holding only a lock of its own
+//     against another close of the period: it reads what is booked in
+//     closed periods, which no batch changes any more.
+//
+// When the period's close is already complete it returns false and
+// neither runs: closing twice changes nothing. A close that stopped
+// between the two runs both again; settle then finds nothing left to
+// settle.
+func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at time.Time, settle, state func(*CloseTx) error) (bool, error) {
+	var c *CloseTx
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		c = nil
 		late, err := latePeriods(ctx, tx, schemeID, period)
 		if err != nil {
 			return err
@@ -118,13 +127,8 @@ func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at tim
 		if err := lock(append([]string{period}, late...)); err != nil {
 			return err
 		}
-		var done bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM period_closes WHERE scheme_id = $1 AND period = $2)`,
-			schemeID, period).Scan(&done); err != nil {
-			return fmt.Errorf("read close of %s/%s: %w", schemeID, period, err)
-		}
-		if done {
-			return nil
+		if done, err := closeComplete(ctx, tx, schemeID, period); err != nil || done {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO scheme_periods (scheme_id, period, status, closed_at) VALUES ($1, $2, 'closed', $3)
@@ -140,8 +144,25 @@ func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at tim
 		if err := lock(late); err != nil {
 			return err
 		}
-		c := &CloseTx{tx: tx, scheme: schemeID, period: period, at: at, late: late}
-		if err := fn(c); err != nil {
+		c = &CloseTx{tx: tx, scheme: schemeID, period: period, at: at, late: late}
+		return settle(c)
+	})
+	if err != nil || c == nil {
+		if err != nil {
+			err = fmt.Errorf("close %s/%s: %w", schemeID, period, err)
+		}
+		return false, err
+	}
+	ran := false
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, stateLock(schemeID, period)); err != nil {
+			return fmt.Errorf("lock the statements of %s/%s: %w", schemeID, period, err)
+		}
+		if done, err := closeComplete(ctx, tx, schemeID, period); err != nil || done {
+			return err
+		}
+		c.tx, c.statements = tx, 0
+		if err := state(c); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO period_closes (scheme_id, period, closed_at, adjustments, statements)
@@ -152,9 +173,24 @@ func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at tim
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("close %s/%s: %w", schemeID, period, err)
+		return false, fmt.Errorf("state %s/%s: %w", schemeID, period, err)
 	}
 	return ran, nil
+}
+
+func closeComplete(ctx context.Context, tx pgx.Tx, schemeID, period string) (bool, error) {
+	var done bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM period_closes WHERE scheme_id = $1 AND period = $2)`,
+		schemeID, period).Scan(&done); err != nil {
+		return false, fmt.Errorf("read close of %s/%s: %w", schemeID, period, err)
+	}
+	return done, nil
+}
+
+// stateLock is the advisory lock that keeps two closes of one period from
+// stating it at once.
+func stateLock(schemeID, period string) int64 {
+	return periodLock(SchemePeriod{SchemeID: "state\x00" + schemeID, Period: period})
 }
 
 // latePeriods lists the earlier periods of a scheme with late entries
@@ -395,50 +431,87 @@ func (c *CloseTx) StatementPlatforms(ctx context.Context, period, bookedIn strin
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// StatementEntries streams what a platform's statements of a period add
-// up: its ledger entries and settlement adjustments of the period booked in
-// closed periods, summed per worker, lateness and booked period, as
-// statement entries of the scheme code. After the sequence ends, done
-// returns the number of late rows summed and the first error.
-func (c *CloseTx) StatementEntries(ctx context.Context, platformID, schemeCode, period string) (seq iter.Seq[statement.Entry], done func() (late int, err error)) {
-	var lateRows int
-	var failed error
-	seq = func(yield func(statement.Entry) bool) {
-		rows, err := c.tx.Query(ctx, `
-			SELECT worker_id, late, booked_period, currency, sum(worker_minor)::bigint, sum(platform_minor)::bigint, count(*)
-			FROM (
-				SELECT worker_id, late, booked_period, currency, worker_minor, platform_minor FROM ledger_entries
-				WHERE scheme_id = $1 AND platform_id = $2 AND period = $3
-				UNION ALL
-				SELECT worker_id, late, booked_period, currency, worker_minor, platform_minor FROM settlement_adjustments
-				WHERE scheme_id = $1 AND platform_id = $2 AND period = $3
-			) e
-			WHERE EXISTS (SELECT 1 FROM scheme_periods p WHERE p.scheme_id = $1 AND p.period = e.booked_period AND p.status = 'closed')
-			GROUP BY worker_id, late, booked_period, currency`, c.scheme, platformID, period)
-		if err != nil {
-			failed = fmt.Errorf("read entries of %s/%s/%s: %w", platformID, c.scheme, period, err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e := statement.Entry{Platform: platformID, Scheme: schemeCode, Period: period}
-			var cur string
-			var n int
-			if err := rows.Scan(&e.WorkerKey, &e.Late, &e.BookedPeriod, &cur, &e.WorkerMinor, &e.PlatformMinor, &n); err != nil {
-				failed = err
-				return
-			}
-			e.Currency = gateway.Currency(strings.TrimSpace(cur))
-			if e.Late {
-				lateRows += n
-			}
-			if !yield(e) {
-				return
-			}
-		}
-		failed = rows.Err()
+// PlatformEntries streams what the statements of period add up, platform
+// by platform in id order: each platform's ledger entries and settlement
+// adjustments of the period booked in closed periods, summed per worker,
+// lateness and booked period, as statement entries of the scheme code,
+// with the number of late rows summed. With bookedIn, only the platforms
+// with entries or adjustments of the period booked in bookedIn. One query
+// read through a cursor: fn may write through c.
+func (c *CloseTx) PlatformEntries(ctx context.Context, schemeCode, period, bookedIn string,
+	fn func(platformID string, entries []statement.Entry, lateRows int) error) error {
+	if _, err := c.tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return fmt.Errorf("set work_mem: %w", err)
 	}
-	return seq, func() (int, error) { return lateRows, failed }
+	query := `
+		SELECT platform_id, worker_id, late, booked_period, currency, sum(worker_minor)::bigint, sum(platform_minor)::bigint, count(*)
+		FROM (
+			SELECT platform_id, worker_id, late, booked_period, currency, worker_minor, platform_minor FROM ledger_entries
+			WHERE scheme_id = $1 AND period = $2
+			UNION ALL
+			SELECT platform_id, worker_id, late, booked_period, currency, worker_minor, platform_minor FROM settlement_adjustments
+			WHERE scheme_id = $1 AND period = $2
+		) e
+		WHERE booked_period IN (SELECT period FROM scheme_periods WHERE scheme_id = $1 AND status = 'closed')
+		  AND ($3 = '' OR platform_id IN (
+		        SELECT platform_id FROM ledger_entries WHERE scheme_id = $1 AND period = $2 AND booked_period = $3
+		        UNION SELECT platform_id FROM settlement_adjustments WHERE scheme_id = $1 AND period = $2 AND booked_period = $3))
+		GROUP BY platform_id, worker_id, late, booked_period, currency
+		ORDER BY platform_id`
+	var platform string
+	var entries []statement.Entry
+	late := 0
+	flush := func() error {
+		if platform == "" {
+			return nil
+		}
+		err := fn(platform, entries, late)
+		platform, entries, late = "", entries[:0], 0
+		return err
+	}
+	type row struct {
+		platform string
+		e        statement.Entry
+		n        int
+	}
+	page := make([]row, 0, 20_000)
+	err := c.cursor(ctx, "platform_entries", query, []any{c.scheme, period, bookedIn}, 20_000, func(rows pgx.Rows) error {
+		page = page[:0]
+		for rows.Next() {
+			var r row
+			var cur string
+			r.e = statement.Entry{Scheme: schemeCode, Period: period}
+			if err := rows.Scan(&r.platform, &r.e.WorkerKey, &r.e.Late, &r.e.BookedPeriod, &cur, &r.e.WorkerMinor, &r.e.PlatformMinor, &r.n); err != nil {
+				return err
+			}
+			r.e.Platform, r.e.Currency = r.platform, gateway.Currency(strings.TrimSpace(cur))
+			page = append(page, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return errNoMoreRows
+		}
+		// The page is read whole: fn may use the connection.
+		for _, r := range page {
+			if r.platform != platform {
+				if err := flush(); err != nil {
+					return err
+				}
+				platform = r.platform
+			}
+			if r.e.Late {
+				late += r.n
+			}
+			entries = append(entries, r.e)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // Statements returns the issued statements of a platform, scheme and
@@ -469,23 +542,42 @@ func (c *CloseTx) PeriodStated(ctx context.Context, period string) (bool, error)
 // PlatformNumber returns the platform's number in RF references, giving it
 // one on first use.
 func (c *CloseTx) PlatformNumber(ctx context.Context, platformID string) (uint64, error) {
-	if _, err := c.tx.Exec(ctx, `INSERT INTO platform_numbers (platform_id) VALUES ($1)
-		ON CONFLICT ON CONSTRAINT platform_numbers_pkey DO NOTHING`, platformID); err != nil {
-		return 0, fmt.Errorf("number platform %s: %w", platformID, err)
-	}
-	var n int64
-	if err := c.tx.QueryRow(ctx, `SELECT number FROM platform_numbers WHERE platform_id = $1`, platformID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("number platform %s: %w", platformID, err)
-	}
-	return uint64(n), nil
+	m, err := c.PlatformNumbers(ctx, []string{platformID})
+	return m[platformID], err
 }
 
-// IssueStatement stores a statement built for the scheme being closed and
-// its lines. Its key names the scheme by code; schemeID is the scheme's id.
+// PlatformNumbers returns the platforms' numbers in RF references, giving
+// a number to each that has none yet, in id order.
+func (c *CloseTx) PlatformNumbers(ctx context.Context, platformIDs []string) (map[string]uint64, error) {
+	ids := slices.Clone(platformIDs)
+	slices.Sort(ids)
+	if _, err := c.tx.Exec(ctx, `INSERT INTO platform_numbers (platform_id) SELECT unnest($1::text[]) ORDER BY 1
+		ON CONFLICT ON CONSTRAINT platform_numbers_pkey DO NOTHING`, ids); err != nil {
+		return nil, fmt.Errorf("number platforms: %w", err)
+	}
+	rows, err := c.tx.Query(ctx, `SELECT platform_id, number FROM platform_numbers WHERE platform_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("number platforms: %w", err)
+	}
+	out := make(map[string]uint64, len(ids))
+	var id string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = uint64(n); return nil })
+	return out, err
+}
+
+// IssueStatement stores a statement built for the scheme being closed,
+// with its lines. Its key names the scheme by code.
 func (c *CloseTx) IssueStatement(ctx context.Context, st *statement.Statement) error {
-	if err := insertStatement(ctx, c.tx, c.scheme, c.period, st); err != nil {
+	return c.IssueStatements(ctx, []*statement.Statement{st})
+}
+
+// IssueStatements stores statements built for the scheme being closed,
+// with their lines: the headers in one statement, the lines in one COPY.
+func (c *CloseTx) IssueStatements(ctx context.Context, sts []*statement.Statement) error {
+	if err := insertStatements(ctx, c.tx, c.scheme, c.period, sts); err != nil {
 		return err
 	}
-	c.statements++
+	c.statements += len(sts)
 	return nil
 }

@@ -109,43 +109,74 @@ func eachLine(ctx context.Context, q querier, id string, c gateway.Currency, fn 
 	return nil
 }
 
-// insertStatement stores a statement and its lines.
-func insertStatement(ctx context.Context, tx pgx.Tx, schemeID, bookedPeriod string, st *statement.Statement) error {
-	var supplements *string
-	if st.Supplements != "" {
-		supplements = &st.Supplements
+// insertStatements stores statements and their lines: the headers in one
+// statement, the lines in one COPY.
+func insertStatements(ctx context.Context, tx pgx.Tx, schemeID, bookedPeriod string, sts []*statement.Statement) error {
+	if len(sts) == 0 {
+		return nil
 	}
-	d := st.DueDate
+	n := len(sts)
+	ids, platforms, codes, periods, kinds, refs, currencies := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	supplements := make([]*string, n)
+	seqs, lateEntries, lines := make([]int32, n), make([]int32, n), make([]int32, n)
+	workers, platformShares, totals := make([]int64, n), make([]int64, n), make([]int64, n)
+	dues, issued := make([]time.Time, n), make([]time.Time, n)
+	for i, st := range sts {
+		ids[i], platforms[i], codes[i], periods[i], kinds[i] = st.ID, st.Key.Platform, st.Key.Scheme, st.Key.Period, string(st.Kind)
+		refs[i], currencies[i] = st.Reference, string(st.Currency)
+		if st.Supplements != "" {
+			supplements[i] = &st.Supplements
+		}
+		seqs[i], lateEntries[i], lines[i] = int32(st.Seq), int32(st.LateEntries), int32(len(st.Lines))
+		workers[i], platformShares[i], totals[i] = st.Worker.Amount, st.Platform.Amount, st.Total.Amount
+		dues[i] = time.Date(st.DueDate.Year, st.DueDate.Month, st.DueDate.Day, 0, 0, 0, 0, time.UTC)
+		issued[i] = st.IssuedAt
+	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO statements (id, platform_id, scheme_id, scheme_code, period, seq, kind, supplements, reference, currency,
 		       worker_minor, platform_minor, total_minor, due_date, late_entries, lines, booked_period, issued_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		st.ID, st.Key.Platform, schemeID, st.Key.Scheme, st.Key.Period, int32(st.Seq), string(st.Kind), supplements,
-		st.Reference, string(st.Currency), st.Worker.Amount, st.Platform.Amount, st.Total.Amount,
-		time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC), st.LateEntries, len(st.Lines), bookedPeriod, st.IssuedAt)
+		SELECT id, p, $18, code, per, seq, kind, sup, ref, cur, w, pl, t, due, late, n, $19, at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[],
+		            $10::bigint[], $11::bigint[], $12::bigint[], $13::date[], $14::int[], $15::int[], $16::timestamptz[],
+		            $17::int[]) AS u(id, p, code, per, seq, kind, sup, ref, cur, w, pl, t, due, late, n, at, ord)
+		ORDER BY ord`,
+		ids, platforms, codes, periods, seqs, kinds, supplements, refs, currencies, workers, platformShares, totals, dues,
+		lateEntries, lines, issued, ordinals(n), schemeID, bookedPeriod)
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && (pe.ConstraintName == "statements_pkey" || pe.ConstraintName == "statements_reference_key" ||
 			pe.ConstraintName == "statements_seq_key") {
-			return gateway.Errorf(gateway.ECONFLICT, "statement %d of %s is already issued", st.Seq, st.Key)
+			return gateway.Errorf(gateway.ECONFLICT, "a statement of %s %s is already issued", schemeID, sts[0].Key.Period)
 		}
-		return fmt.Errorf("issue statement %s: %w", st.ID, err)
+		return fmt.Errorf("issue %d statements: %w", n, err)
 	}
-	i := 0
+	i, j := 0, 0
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"statement_lines"},
 		[]string{"statement_id", "worker_key", "worker_minor", "platform_minor", "late"},
 		pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(st.Lines) {
+			for i < n && j == len(sts[i].Lines) {
+				i, j = i+1, 0
+			}
+			if i == n {
 				return nil, nil
 			}
-			l := &st.Lines[i]
-			i++
-			return []any{st.ID, l.WorkerKey, l.Worker.Amount, l.Platform.Amount, l.Late}, nil
+			l := &sts[i].Lines[j]
+			j++
+			return []any{sts[i].ID, l.WorkerKey, l.Worker.Amount, l.Platform.Amount, l.Late}, nil
 		}))
 	if err != nil {
-		return fmt.Errorf("store %d lines of statement %s: %w", len(st.Lines), st.ID, err)
+		return fmt.Errorf("store the lines of %d statements: %w", n, err)
 	}
 	return nil
+}
+
+func ordinals(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i)
+	}
+	return out
 }
 
 // StatementFilter selects statements; empty fields select all.

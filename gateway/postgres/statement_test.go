@@ -18,7 +18,8 @@ func issue(t *testing.T, db *postgres.DB, platform, period string, lines ...stat
 	t.Helper()
 	ctx := context.Background()
 	var st statement.Statement
-	ran, err := db.InPeriodClose(ctx, "my-gig", period, time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC), func(tx *postgres.CloseTx) error {
+	settle := func(*postgres.CloseTx) error { return nil }
+	ran, err := db.InPeriodClose(ctx, "my-gig", period, time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC), settle, func(tx *postgres.CloseTx) error {
 		num, err := tx.PlatformNumber(ctx, platform)
 		if err != nil {
 			return err
@@ -113,10 +114,11 @@ func TestStatementsImmutable(t *testing.T) {
 	}
 
 	// The period's close is complete: closing it again runs nothing.
-	ran, err := db.InPeriodClose(ctx, "my-gig", "2026-10", time.Now(), func(*postgres.CloseTx) error {
+	again := func(*postgres.CloseTx) error {
 		t.Error("a complete close ran again")
 		return nil
-	})
+	}
+	ran, err := db.InPeriodClose(ctx, "my-gig", "2026-10", time.Now(), again, again)
 	if err != nil || ran {
 		t.Errorf("second close = %v, %v", ran, err)
 	}

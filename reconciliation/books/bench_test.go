@@ -76,6 +76,7 @@ func BenchmarkReconcilePeriod(b *testing.B) {
 		b.Fatalf("close: %+v, %v", rep, err)
 	}
 	closeTime := time.Since(start)
+	b.Logf("close: settling %s, stating %s", rep.Settling.Round(time.Millisecond), rep.Stating.Round(time.Millisecond))
 
 	sts, err := db.Statements(ctx, postgres.StatementFilter{SchemeID: "my-gig", Limit: 1000})
 	if err != nil || len(sts) != platforms {

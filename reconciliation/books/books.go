@@ -6,8 +6,9 @@
 //
 // # Period close
 //
-// [Keeper.ClosePeriod] closes one scheme period in one transaction that
-// holds the period's lock, so no batch books into it meanwhile:
+// [Keeper.ClosePeriod] closes one scheme period. A first transaction holds
+// the period's lock, so no batch books into it or changes its running
+// totals meanwhile:
 //
 //  1. the period is marked closed; later events of it are booked in the open
 //     period as late adjustments;
@@ -19,17 +20,20 @@
 //     per platform on the gross and base of its ledger entries of the
 //     period (the ledger carries no turnover of its own; the gross the
 //     platform reported stands for it);
-//  4. statements: one per platform, scheme and period, from the ledger
-//     entries and adjustments of the period, with an RF reference and the
-//     due date from the scheme's rule and holiday calendar;
-//  5. late adjustments: for every earlier period whose late events were
-//     booked in this one, steps 2 to 4 run again on the workers they
-//     changed, and give supplementary statements for the difference,
-//     payable with this period.
+//  4. late adjustments: for every earlier period whose late events were
+//     booked in this one, steps 2 and 3 run again on the workers they
+//     changed, booked in this period.
 //
-// The close is recorded as complete in the same transaction, so closing
-// again changes nothing. [Keeper.CloseDue] closes every period whose end
-// plus grace has passed, once across replicas.
+// A second transaction issues the statements from what is booked in closed
+// periods, which no batch changes any more: one per platform with entries
+// of the period, with an RF reference and the due date from the scheme's
+// rule and holiday calendar; for each earlier period, a supplementary
+// statement per platform whose late entries or adjustments changed what it
+// owes, payable with this period. It records the close as complete, so
+// closing again changes nothing; a close that stopped between the two
+// transactions is finished by the next, whose settlement finds nothing
+// left to settle. [Keeper.CloseDue] closes every period whose end plus
+// grace has passed, once across replicas.
 //
 // # Configuration
 //

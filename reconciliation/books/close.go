@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/coverbridge/coverbridge/gateway"
@@ -29,16 +30,19 @@ type CloseReport struct {
 	// Unstated is true for a scheme without reconciliation configuration:
 	// closed and settled, but no statement issued.
 	Unstated bool
+	// Settling and Stating are the time the settlement and levies, and
+	// the statements, took.
+	Settling, Stating time.Duration
 }
 
 // settlePageSize is how many worker periods a close settles at a time.
-const settlePageSize = 5000
+const settlePageSize = 20_000
 
 // ClosePeriod closes a scheme's period by hand or on schedule: it marks the
-// period closed, settles every worker's period, charges entity levies and
-// issues statements, and does the same for the earlier periods whose late
-// events were booked in it, all in one transaction (see the package
-// comment). Closing a period whose close is complete changes nothing.
+// period closed, settles every worker's period and charges entity levies
+// in one transaction that holds the period's lock, then issues statements
+// in a second, and does the same for the earlier periods whose late events
+// were booked in it (see the package comment). Closing a period whose close is complete changes nothing.
 // When it issued statements it runs matching, so outcomes include them.
 //
 // Errors: EINVALID for a period key that is not one of the scheme's;
@@ -54,9 +58,12 @@ func (k *Keeper) ClosePeriod(ctx context.Context, schemeID, period string) (Clos
 	}
 	sc := k.schemes[schemeID]
 	at := k.now()
-	rep.Closed, err = k.store.InPeriodClose(ctx, schemeID, period, at, func(tx *postgres.CloseTx) error {
+	var periods []string
+	settle := func(tx *postgres.CloseTx) error {
 		rep.LatePeriods = tx.LatePeriods()
-		periods := append([]string{period}, rep.LatePeriods...)
+		periods = append([]string{period}, rep.LatePeriods...)
+		rep.Settled, rep.Adjustments, rep.Notices, rep.Levies = 0, 0, 0, 0
+		start := time.Now()
 		for _, p := range periods {
 			if err := k.settle(ctx, tx, gs, p, p != period, &rep); err != nil {
 				return err
@@ -65,17 +72,25 @@ func (k *Keeper) ClosePeriod(ctx context.Context, schemeID, period string) (Clos
 				return err
 			}
 		}
+		rep.Settling = time.Since(start)
+		return nil
+	}
+	state := func(tx *postgres.CloseTx) error {
+		rep.Statements = nil
 		if sc == nil {
 			rep.Unstated = true
 			return nil
 		}
+		start := time.Now()
 		for _, p := range periods {
 			if err := k.state(ctx, tx, sc, p, p != period, at, &rep); err != nil {
 				return err
 			}
 		}
+		rep.Stating = time.Since(start)
 		return nil
-	})
+	}
+	rep.Closed, err = k.store.InPeriodClose(ctx, schemeID, period, at, settle, state)
 	if err != nil {
 		return rep, err
 	}
@@ -248,60 +263,82 @@ type levyDetail struct {
 	Charged    gateway.Money `json:"charged_before"`
 }
 
+// issueBatchLines is how many statement lines a close issues at a time.
+const issueBatchLines = 50_000
+
 // state issues the statements of period: for the period being closed, one
 // per platform with entries; for an earlier period (late), a supplementary
 // statement per platform whose late entries or adjustments booked in the
-// period being closed changed what it owes.
+// period being closed changed what it owes. Entries are read platform by
+// platform in one query, statements stored a batch at a time.
 func (k *Keeper) state(ctx context.Context, tx *postgres.CloseTx, sc *scheme, period string, late bool, at time.Time, rep *CloseReport) error {
 	bookedIn := ""
+	stated := false
 	if late {
 		bookedIn = tx.Period()
+		var err error
+		if stated, err = tx.PeriodStated(ctx, period); err != nil {
+			return err
+		}
 	}
 	platforms, err := tx.StatementPlatforms(ctx, period, bookedIn)
+	if err != nil || len(platforms) == 0 {
+		return err
+	}
+	numbers, err := tx.PlatformNumbers(ctx, platforms)
 	if err != nil {
 		return err
 	}
-	for _, pl := range platforms {
-		earlier, err := tx.Statements(ctx, pl, period)
-		if err != nil {
+	var batch []*statement.Statement
+	lines := 0
+	flush := func() error {
+		if err := tx.IssueStatements(ctx, batch); err != nil {
 			return err
 		}
-		if late && len(earlier) == 0 {
-			// A period closed before it could be stated is stated by its
-			// own close, with everything booked by then.
-			stated, err := tx.PeriodStated(ctx, period)
-			if err != nil {
+		for _, st := range batch {
+			rep.Statements = append(rep.Statements, st.ID)
+		}
+		batch, lines = nil, 0
+		return nil
+	}
+	err = tx.PlatformEntries(ctx, sc.cfg.Code, period, bookedIn, func(pl string, entries []statement.Entry, lateRows int) error {
+		var earlier []statement.Statement
+		if late {
+			var err error
+			if earlier, err = tx.Statements(ctx, pl, period); err != nil {
 				return err
 			}
-			if !stated {
-				continue
+			// A period closed before it could be stated is stated by its
+			// own close, with everything booked by then.
+			if len(earlier) == 0 && !stated {
+				return nil
 			}
 		}
-		num, err := tx.PlatformNumber(ctx, pl)
-		if err != nil {
-			return err
+		num, ok := numbers[pl]
+		if !ok {
+			return fmt.Errorf("platform %s has no number", pl)
 		}
-		entries, done := tx.StatementEntries(ctx, pl, sc.cfg.Code, period)
 		st, err := statement.Build(statement.Spec{
 			Key:            statement.Key{Platform: pl, Scheme: sc.cfg.Code, Period: period},
 			PlatformNumber: num, Scheme: sc.build, IssuedAt: at,
-		}, entries, earlier)
-		lateRows, qerr := done()
+		}, slices.Values(entries), earlier)
 		switch {
-		case qerr != nil:
-			return qerr
 		case errors.Is(err, statement.ErrUnchanged):
-			continue
+			return nil
 		case err != nil:
 			return fmt.Errorf("state %s/%s/%s: %w", pl, sc.id, period, err)
 		}
 		st.LateEntries = lateRows
-		if err := tx.IssueStatement(ctx, &st); err != nil {
-			return err
+		batch = append(batch, &st)
+		if lines += len(st.Lines); lines >= issueBatchLines {
+			return flush()
 		}
-		rep.Statements = append(rep.Statements, st.ID)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return flush()
 }
 
 // CloseDue closes every period with ledger entries whose end plus grace has
@@ -344,7 +381,8 @@ func (k *Keeper) CloseDue(ctx context.Context) error {
 			continue
 		}
 		k.log.Info("period closed", "scheme", sp.SchemeID, "period", sp.Period, "settled", rep.Settled,
-			"adjustments", rep.Adjustments, "statements", len(rep.Statements), "late_periods", rep.LatePeriods)
+			"adjustments", rep.Adjustments, "statements", len(rep.Statements), "late_periods", rep.LatePeriods,
+			"settling", rep.Settling, "stating", rep.Stating)
 	}
 	return errors.Join(errs...)
 }

@@ -2,10 +2,13 @@ package books_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/reconciliation/books"
 	"github.com/coverbridge/coverbridge/reconciliation/rfref"
 	"github.com/coverbridge/coverbridge/reconciliation/statement"
 )
@@ -169,5 +172,53 @@ func TestCloseDue(t *testing.T) {
 	sts := f.statements("grab", "my-gig", "")
 	if len(sts) != 1 || sts[0].Key.Period != "2026-10" || sts[0].Total.Amount != 125 || sts[0].DueDate.String() != "2026-11-16" {
 		t.Errorf("statements = %+v, want October's RM1.25 due Monday 16 November", sts)
+	}
+}
+
+// failingState is the database with the stating transaction of the next
+// close failing once, as if the process stopped between the two.
+type failingState struct {
+	*postgres.DB
+	fail bool
+}
+
+func (f *failingState) InPeriodClose(ctx context.Context, scheme, period string, at time.Time, settle, state func(*postgres.CloseTx) error) (bool, error) {
+	return f.DB.InPeriodClose(ctx, scheme, period, at, settle, func(tx *postgres.CloseTx) error {
+		if f.fail {
+			f.fail = false
+			return errors.New("stopped")
+		}
+		return state(tx)
+	})
+}
+
+// TestCloseResumes stops a close after it settled and before it stated:
+// the period is closed and settled, not stated; closing again states it
+// without settling twice.
+func TestCloseResumes(t *testing.T) {
+	f := newFixture(t)
+	f.send(
+		ev("coupang", "a1", "w1", "2026-10-05T10:00:00+09:00", "KRW", "1000000"),
+		ev("coupang", "b1", "w2", "2026-10-07T10:00:00+09:00", "KRW", "500000"),
+	)
+	catalog, _ := gateway.BuiltinPacks()
+	store := &failingState{DB: f.db, fail: true}
+	keeper, err := books.New(books.Config{Store: store, Catalog: catalog, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keeper.ClosePeriod(f.ctx, "kr-ei", "2026-10"); err == nil {
+		t.Fatal("the close did not fail")
+	}
+	if n := f.scalar(`SELECT (SELECT count(*) FROM scheme_periods WHERE status = 'closed') * 100 + (SELECT count(*) FROM settlement_adjustments) * 10
+		+ (SELECT count(*) FROM statements) + (SELECT count(*) FROM period_closes)`); n != 110 {
+		t.Fatalf("after the stop: %d, want closed (100) and settled (10), not stated", n)
+	}
+	rep, err := keeper.ClosePeriod(f.ctx, "kr-ei", "2026-10")
+	if err != nil || !rep.Closed || rep.Adjustments != 0 || len(rep.Statements) != 1 {
+		t.Fatalf("resumed close = %+v, %v; want the statement and no new adjustment", rep, err)
+	}
+	if sts := f.statements("coupang", "kr-ei", "2026-10"); len(sts) != 1 || sts[0].Total.Amount != 16000 {
+		t.Errorf("statements = %+v", sts)
 	}
 }

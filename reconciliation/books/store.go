@@ -16,9 +16,10 @@ type Store interface {
 	// PeriodsToState lists the scheme periods with ledger entries whose
 	// close is not complete.
 	PeriodsToState(ctx context.Context) ([]postgres.SchemePeriod, error)
-	// InPeriodClose closes a period and runs fn in the same transaction;
-	// false when the close was already complete (fn does not run).
-	InPeriodClose(ctx context.Context, schemeID, period string, at time.Time, fn func(*postgres.CloseTx) error) (bool, error)
+	// InPeriodClose closes a period and runs settle in the same
+	// transaction, then state in a second; false when the close was
+	// already complete (neither runs).
+	InPeriodClose(ctx context.Context, schemeID, period string, at time.Time, settle, state func(*postgres.CloseTx) error) (bool, error)
 	// ImportBank stores a parsed bank file in one transaction; the same
 	// file again stores nothing (Duplicate).
 	ImportBank(ctx context.Context, imp postgres.BankImport) (postgres.BankImportResult, error)
