@@ -37,7 +37,7 @@ bench-engine: ## engine benchmark over 1,000,000 events in Kafka (set COVERBRIDG
 	COVERBRIDGE_BENCH_EVENTS=$${COVERBRIDGE_BENCH_EVENTS:-1000000} $(GO) test -run '^$$' -bench Engine -benchtime 1x -count=1 -timeout 120m -v ./testing/bench
 
 .PHONY: crash-test
-crash-test: ## crash test in full: 210,000 events, engines killed 12 times with SIGKILL, PostgreSQL crashed once
+crash-test: ## crash test in full: 216,000 messages, engines killed 12 times with SIGKILL, PostgreSQL crashed once
 	$(GO) test -count=1 -timeout 30m -v -run TestCrash ./testing/crash -args -crash.full
 
 .PHONY: clean

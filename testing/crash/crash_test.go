@@ -35,7 +35,7 @@ import (
 )
 
 var (
-	fullRun = flag.Bool("crash.full", false, "run the full stream: 210,000 messages, 12 kills (also COVERBRIDGE_CRASH_FULL=1)")
+	fullRun = flag.Bool("crash.full", false, "run the full stream: 216,000 messages (over 200,000 distinct events), 12 kills (also COVERBRIDGE_CRASH_FULL=1)")
 	seed    = flag.Uint64("crash.seed", 20260401, "seed of the stream and of the kill schedule")
 )
 
@@ -77,7 +77,7 @@ type plan struct {
 var (
 	shortPlan = plan{name: "short", messages: 20_000, workers: 5_000, months: 3, engines: 2, kills: 3,
 		window: 4_000, batches: []int{200, 1000, 50}, deadline: 90 * time.Second}
-	fullPlan = plan{name: "full", messages: 210_000, workers: 5_000, months: 3, engines: 2, kills: 12,
+	fullPlan = plan{name: "full", messages: 216_000, workers: 5_000, months: 3, engines: 2, kills: 12,
 		window: 15_000, batches: []int{500, 2000, 100, 5000}, deadline: 5 * time.Minute}
 )
 
