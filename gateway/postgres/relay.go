@@ -76,9 +76,17 @@ func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, af
 	if err != nil || len(evs) == 0 {
 		return evs, err
 	}
+	// Entries are read by event key, which the ledger indexes; the
+	// source offset only confirms that an entry came from this message.
+	keys := make([]EventKey, len(evs))
+	for i, e := range evs {
+		keys[i] = EventKey{PlatformID: e.PlatformID, EventID: e.EventID}
+	}
+	platforms, ids := splitKeys(keys)
 	rows, err = db.Pool.Query(ctx, `SELECT `+entryColumns+` FROM ledger_entries l
-		WHERE l.source_partition = $1 AND l.source_offset > $2 AND l.source_offset <= $3
-		ORDER BY l.source_offset, l.scheme_id`, partition, after, evs[len(evs)-1].Offset)
+		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id) USING (platform_id, event_id)
+		WHERE l.source_partition = $3
+		ORDER BY l.source_offset, l.scheme_id`, platforms, ids, partition)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger entries: %w", err)
 	}
