@@ -137,21 +137,24 @@ func adviceError(err error) error {
 func copyAdviceLines(ctx context.Context, tx pgx.Tx, advs []NewAdvice, stored []StoredAdvice) error {
 	i, j := 0, 0
 	var id int64
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"remittance_advice_lines"}, []string{"advice_id", "worker_key", "amount_minor", "line"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			for i < len(advs) && (!stored[i].Created || j == len(advs[i].Advice.Lines)) {
-				i, j = i+1, 0
-			}
-			if i == len(advs) {
-				return nil, nil
-			}
-			if j == 0 {
-				id, _ = strconv.ParseInt(stored[i].ID, 10, 64)
-			}
-			l := &advs[i].Advice.Lines[j]
-			j++
-			return []any{id, l.WorkerKey, l.Amount.Amount, l.Line}, nil
-		}))
+	err := keyedChecks(ctx, tx, func() error {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"remittance_advice_lines"}, []string{"advice_id", "worker_key", "amount_minor", "line"},
+			pgx.CopyFromFunc(func() ([]any, error) {
+				for i < len(advs) && (!stored[i].Created || j == len(advs[i].Advice.Lines)) {
+					i, j = i+1, 0
+				}
+				if i == len(advs) {
+					return nil, nil
+				}
+				if j == 0 {
+					id, _ = strconv.ParseInt(stored[i].ID, 10, 64)
+				}
+				l := &advs[i].Advice.Lines[j]
+				j++
+				return []any{id, l.WorkerKey, l.Amount.Amount, l.Line}, nil
+			}))
+		return err
+	})
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.ConstraintName == "remittance_advice_lines_pkey" {

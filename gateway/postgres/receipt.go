@@ -138,20 +138,23 @@ func insertBankStatement(ctx context.Context, tx pgx.Tx, importID int64, kind st
 		return fmt.Errorf("store statement %s: %w", s.ID, err)
 	}
 	i := 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"receipts"},
-		[]string{"bank_statement_id", "position", "entry_ref", "bank_ref", "end_to_end_id", "direction", "currency",
-			"amount_minor", "status", "reversal", "booking_date", "value_date", "creditor_ref", "remittance",
-			"debtor_name", "debtor_iban", "debtor_other", "line"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(s.Receipts) {
-				return nil, nil
-			}
-			r := &s.Receipts[i]
-			i++
-			return []any{id, i - 1, r.EntryRef, r.BankRef, r.EndToEndID, string(r.Direction), string(r.Amount.Currency),
-				r.Amount.Amount, string(r.Status), r.Reversal, dateOf(r.BookingDate), dateOf(r.ValueDate), r.CreditorRef,
-				r.Remittance, r.DebtorName, r.DebtorAccount.IBAN, r.DebtorAccount.Other, r.Line}, nil
-		}))
+	err = keyedChecks(ctx, tx, func() error {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"receipts"},
+			[]string{"bank_statement_id", "position", "entry_ref", "bank_ref", "end_to_end_id", "direction", "currency",
+				"amount_minor", "status", "reversal", "booking_date", "value_date", "creditor_ref", "remittance",
+				"debtor_name", "debtor_iban", "debtor_other", "line"},
+			pgx.CopyFromFunc(func() ([]any, error) {
+				if i == len(s.Receipts) {
+					return nil, nil
+				}
+				r := &s.Receipts[i]
+				i++
+				return []any{id, i - 1, r.EntryRef, r.BankRef, r.EndToEndID, string(r.Direction), string(r.Amount.Currency),
+					r.Amount.Amount, string(r.Status), r.Reversal, dateOf(r.BookingDate), dateOf(r.ValueDate), r.CreditorRef,
+					r.Remittance, r.DebtorName, r.DebtorAccount.IBAN, r.DebtorAccount.Other, r.Line}, nil
+			}))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store %d receipts of statement %s: %w", len(s.Receipts), s.ID, err)
 	}

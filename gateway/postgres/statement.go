@@ -152,23 +152,43 @@ func insertStatements(ctx context.Context, tx pgx.Tx, schemeID, bookedPeriod str
 		return fmt.Errorf("issue %d statements: %w", n, err)
 	}
 	i, j := 0, 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"statement_lines"},
-		[]string{"statement_id", "worker_key", "worker_minor", "platform_minor", "late"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			for i < n && j == len(sts[i].Lines) {
-				i, j = i+1, 0
-			}
-			if i == n {
-				return nil, nil
-			}
-			l := &sts[i].Lines[j]
-			j++
-			return []any{sts[i].ID, l.WorkerKey, l.Worker.Amount, l.Platform.Amount, l.Late}, nil
-		}))
+	err = keyedChecks(ctx, tx, func() error {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"statement_lines"},
+			[]string{"statement_id", "worker_key", "worker_minor", "platform_minor", "late"},
+			pgx.CopyFromFunc(func() ([]any, error) {
+				for i < n && j == len(sts[i].Lines) {
+					i, j = i+1, 0
+				}
+				if i == n {
+					return nil, nil
+				}
+				l := &sts[i].Lines[j]
+				j++
+				return []any{sts[i].ID, l.WorkerKey, l.Worker.Amount, l.Platform.Amount, l.Late}, nil
+			}))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store the lines of %d statements: %w", n, err)
 	}
 	return nil
+}
+
+// keyedChecks runs fn, a bulk insert, with sequential scans off. The
+// foreign-key check of each inserted row is a query planned like any
+// other: on a referenced table last analyzed when nearly empty (a new
+// database, an early period) the planner picks a scan of the whole table
+// for it, and a COPY of a million lines then costs time that grows with
+// the table. The check is a primary-key lookup; this makes it one.
+func keyedChecks(ctx context.Context, tx pgx.Tx, fn func() error) error {
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		return err
+	}
+	err := fn()
+	if _, rerr := tx.Exec(ctx, `RESET enable_seqscan`); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 func ordinals(n int) []int32 {
