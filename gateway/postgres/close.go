@@ -70,6 +70,11 @@ type LevyBase struct {
 	Charged    int64
 }
 
+// Queries of a period's ledger entries name its booked periods as well,
+// booked_period >= period (an entry is booked in its own period or a later
+// one), so they use the ledger's booked-period index; the ledger carries no
+// index of its own for period close, which would cost every event.
+
 // CloseTx is a transaction of one period close: the settling one, which
 // holds the period's lock against batches and marks it closed, or the
 // stating one that follows. Obtain one with InPeriodClose.
@@ -248,7 +253,7 @@ func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool
 	if lateOnly {
 		query = `SELECT ` + cols + ` FROM worker_periods w
 			JOIN (SELECT DISTINCT worker_id, platform_id, plan_id FROM ledger_entries
-			      WHERE scheme_id = $1 AND period = $2 AND booked_period = $3) l USING (worker_id, platform_id, plan_id)
+			      WHERE scheme_id = $1 AND booked_period = $3 AND period = $2) l USING (worker_id, platform_id, plan_id)
 			WHERE w.scheme_id = $1 AND w.period = $2`
 		args = append(args, c.period)
 	}
@@ -391,7 +396,7 @@ func (c *CloseTx) LevyBases(ctx context.Context, period string) ([]LevyBase, err
 		WITH e AS (
 			SELECT l.platform_id, l.plan_id, l.currency, sum(l.gross_minor)::bigint AS gross, sum(l.base_minor)::bigint AS base
 			FROM ledger_entries l JOIN scheme_periods p ON p.scheme_id = l.scheme_id AND p.period = l.booked_period AND p.status = 'closed'
-			WHERE l.scheme_id = $1 AND l.period = $2
+			WHERE l.scheme_id = $1 AND l.booked_period >= $2 AND l.period = $2
 			GROUP BY l.platform_id, l.plan_id, l.currency
 		), a AS (
 			SELECT platform_id, plan_id, sum(platform_minor)::bigint AS charged FROM settlement_adjustments
@@ -417,7 +422,7 @@ func (c *CloseTx) LevyBases(ctx context.Context, period string) ([]LevyBase, err
 func (c *CloseTx) StatementPlatforms(ctx context.Context, period, bookedIn string) ([]string, error) {
 	rows, err := c.tx.Query(ctx, `
 		SELECT platform_id FROM (
-			SELECT DISTINCT platform_id, booked_period FROM ledger_entries WHERE scheme_id = $1 AND period = $2
+			SELECT DISTINCT platform_id, booked_period FROM ledger_entries WHERE scheme_id = $1 AND booked_period >= $2 AND period = $2
 			UNION
 			SELECT DISTINCT platform_id, booked_period FROM settlement_adjustments WHERE scheme_id = $1 AND period = $2
 		) e
@@ -447,14 +452,14 @@ func (c *CloseTx) PlatformEntries(ctx context.Context, schemeCode, period, booke
 		SELECT platform_id, worker_id, late, booked_period, currency, sum(worker_minor)::bigint, sum(platform_minor)::bigint, count(*)
 		FROM (
 			SELECT platform_id, worker_id, late, booked_period, currency, worker_minor, platform_minor FROM ledger_entries
-			WHERE scheme_id = $1 AND period = $2
+			WHERE scheme_id = $1 AND booked_period >= $2 AND period = $2
 			UNION ALL
 			SELECT platform_id, worker_id, late, booked_period, currency, worker_minor, platform_minor FROM settlement_adjustments
 			WHERE scheme_id = $1 AND period = $2
 		) e
 		WHERE booked_period IN (SELECT period FROM scheme_periods WHERE scheme_id = $1 AND status = 'closed')
 		  AND ($3 = '' OR platform_id IN (
-		        SELECT platform_id FROM ledger_entries WHERE scheme_id = $1 AND period = $2 AND booked_period = $3
+		        SELECT platform_id FROM ledger_entries WHERE scheme_id = $1 AND booked_period = $3 AND period = $2
 		        UNION SELECT platform_id FROM settlement_adjustments WHERE scheme_id = $1 AND period = $2 AND booked_period = $3))
 		GROUP BY platform_id, worker_id, late, booked_period, currency
 		ORDER BY platform_id`

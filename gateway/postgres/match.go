@@ -352,32 +352,35 @@ type DecisionResult struct {
 }
 
 // Decisions returns the audit trail of a receipt's decisions, or every
-// decision for "", oldest first, with how each took effect.
+// decision for "", oldest first, with how each took effect in the latest
+// run.
 func (db *DB) Decisions(ctx context.Context, receiptID string) ([]DecisionResult, error) {
-	where := `ORDER BY d.decided_at, d.id`
-	var args []any
+	var receipt int64
 	if receiptID != "" {
 		n, err := strconv.ParseInt(receiptID, 10, 64)
 		if err != nil {
 			return nil, nil
 		}
-		where, args = `WHERE d.receipt_id = $1 `+where, []any{n}
+		receipt = n
 	}
-	ds, err := readDecisions(ctx, db.Pool, where, args...)
+	rows, err := db.Pool.Query(ctx, `SELECT `+decisionColumns+`, r.applied, coalesce(r.note, '')
+		FROM match_decisions d LEFT JOIN decision_results r ON r.decision_id = d.id
+		WHERE $1 = 0 OR d.receipt_id = $1 ORDER BY d.decided_at, d.id`, receipt)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read decisions: %w", err)
 	}
-	out := make([]DecisionResult, len(ds))
-	for i, d := range ds {
-		out[i].Decision = d
-		err := db.Pool.QueryRow(ctx, `SELECT applied, note FROM decision_results WHERE decision_id = $1`, d.ID).Scan(&out[i].Applied, &out[i].Note)
-		switch {
-		case err == pgx.ErrNoRows:
-		case err != nil:
-			return nil, fmt.Errorf("read decision results: %w", err)
-		default:
-			out[i].Ran = true
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (DecisionResult, error) {
+		var out DecisionResult
+		d := &out.Decision
+		var id, rid int64
+		var kind, cur string
+		var applied *bool
+		err := row.Scan(&id, &kind, &rid, &d.StatementID, &d.Amount.Amount, &cur, &d.Reason, &d.User, &d.At, &applied, &out.Note)
+		d.ID, d.ReceiptID, d.Kind = strconv.FormatInt(id, 10), strconv.FormatInt(rid, 10), matching.DecisionKind(kind)
+		d.Amount.Currency, d.At = gateway.Currency(strings.TrimSpace(cur)), d.At.UTC()
+		if applied != nil {
+			out.Applied, out.Ran = *applied, true
 		}
-	}
-	return out, nil
+		return out, err
+	})
 }

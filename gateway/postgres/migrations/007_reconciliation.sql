@@ -456,6 +456,3 @@ CREATE TABLE decision_results (
     note        text    NOT NULL,
     CONSTRAINT decision_results_pkey PRIMARY KEY (decision_id)
 );
-
--- Statements are built from a platform's entries of one period.
-CREATE INDEX ledger_entries_period_idx ON ledger_entries (scheme_id, period, platform_id);
