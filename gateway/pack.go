@@ -125,6 +125,7 @@ type packFile struct {
 	TimeZone string     `json:"time_zone"`
 	Source   string     `json:"source"`
 	Notes    string     `json:"notes,omitempty"`
+	Coverage string     `json:"coverage,omitempty"` // withholding (default), payment or none
 	Plans    []planFile `json:"plans"`
 }
 
@@ -188,9 +189,16 @@ func parsePack(name string, data []byte) (*Scheme, []Detail) {
 	if len(pf.Plans) == 0 {
 		bad("plans", "required", "a scheme has at least one plan")
 	}
+	coverage := CoverageBasis(pf.Coverage)
+	if coverage == "" {
+		coverage = CoverageOnWithholding
+	}
+	if !coverage.Valid() {
+		bad("coverage", "unknown_coverage", "coverage "+quote(pf.Coverage)+" is not withholding, payment or none")
+	}
 	sum := sha256.Sum256(data)
 	s := &Scheme{ID: pf.ID, Name: pf.Name, Country: pf.Country, Currency: cur, TimeZone: pf.TimeZone, Location: loc,
-		Source: pf.Source, Notes: pf.Notes, File: name, Digest: hex.EncodeToString(sum[:]), Raw: data}
+		Source: pf.Source, Notes: pf.Notes, Coverage: coverage, File: name, Digest: hex.EncodeToString(sum[:]), Raw: data}
 	if len(d) > 0 {
 		// Without a currency and a zone the plans cannot be checked.
 		if cur == "" || loc == nil {

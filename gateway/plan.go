@@ -18,11 +18,34 @@ type Scheme struct {
 	Location *time.Location // TimeZone, loaded
 	Source   string         // the law, notice or agency page the numbers come from
 	Notes    string
+	Coverage CoverageBasis // when a worker is covered: on withholding, once payment is recognised, or not by contributions
 	Plans    []*Plan
 
 	File   string // the pack file it was loaded from
 	Digest string // SHA-256 of the pack file, hex: changes whenever the file does
 	Raw    []byte // the pack file as loaded, for storing a versioned copy
+}
+
+// CoverageBasis says what makes a worker covered under a scheme.
+type CoverageBasis string
+
+// Coverage bases.
+const (
+	// CoverageOnWithholding: covered from the contribution's withholding,
+	// before it is paid (postpaid: Malaysia's Gig Workers Act, Korea's
+	// employment insurance). A pack that names no basis has this one.
+	CoverageOnWithholding CoverageBasis = "withholding"
+	// CoverageOnPayment: covered only once the contribution is paid and
+	// recognised (prepaid: Malaysia SESS).
+	CoverageOnPayment CoverageBasis = "payment"
+	// CoverageNone: contributions decide no worker's cover (entity levies
+	// and welfare fees, whose boards decide cover by registration).
+	CoverageNone CoverageBasis = "none"
+)
+
+// Valid reports whether b is a known basis.
+func (b CoverageBasis) Valid() bool {
+	return b == CoverageOnWithholding || b == CoverageOnPayment || b == CoverageNone
 }
 
 // Plan returns the scheme's plan with the given id, or an ENOTFOUND error.
