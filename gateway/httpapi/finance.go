@@ -188,7 +188,9 @@ type outcomeView struct {
 	DueDate        string                 `json:"due_date"`
 	Paid           gateway.Money          `json:"paid"`
 	Shortfall      gateway.Money          `json:"shortfall"`
-	Overpaid       gateway.Money          `json:"overpaid"`
+	Overpaid       gateway.Money          `json:"overpaid"`    // credit no open statement of the platform and scheme needed
+	CarriedIn      gateway.Money          `json:"carried_in"`  // part of paid: credit carried from receipts identified for other periods
+	CarriedOut     gateway.Money          `json:"carried_out"` // what receipts identified for this period paid to other periods
 	Interest       gateway.Money          `json:"interest"`
 	Accrued        gateway.Money          `json:"accrued_interest"` // on what is still open past its due date
 	Advised        gateway.Money          `json:"advised"`
@@ -233,7 +235,7 @@ func (s *Server) listOutcomes(c echo.Context) error {
 		m := func(a int64) gateway.Money { return gateway.Money{Amount: a, Currency: o.Currency} }
 		v := outcomeView{PlatformID: o.PlatformID, SchemeID: o.SchemeID, Period: o.Period, Status: o.Status, Late: o.Late,
 			AdviceMismatch: o.Mismatches > 0, Due: m(o.Due), DueDate: o.DueDate.String(), Paid: m(o.Paid), Shortfall: m(o.Shortfall),
-			Overpaid: m(o.Overpaid), Interest: m(o.Interest), Accrued: m(o.Accrued), Advised: m(o.Advised),
+			Overpaid: m(o.Overpaid), CarriedIn: m(o.CarriedIn), CarriedOut: m(o.CarriedOut), Interest: m(o.Interest), Accrued: m(o.Accrued), Advised: m(o.Advised),
 			MismatchCount: o.Mismatches, AsOf: o.AsOf, RunID: o.RunID, Statements: []outcomeStatementView{}}
 		for _, st := range o.Statements {
 			v.Statements = append(v.Statements, outcomeStatementView{ID: st.ID, Seq: st.Seq, Total: m(st.Total), DueDate: st.DueDate,

@@ -201,10 +201,10 @@ func (r *ReconcileTx) SaveResult(ctx context.Context, run Run, res *matching.Res
 		rows  func(yield func([]any) bool)
 	}{
 		{"match_allocations", []string{"run_id", "position", "receipt_id", "statement_id", "rule", "currency", "amount_minor",
-			"overpayment", "value_date", "late", "interest_minor"}, func(yield func([]any) bool) {
+			"overpayment", "value_date", "late", "interest_minor", "carried", "credit_of"}, func(yield func([]any) bool) {
 			for i, a := range res.Allocations {
 				if !yield([]any{run.ID, i, id(a.ReceiptID), a.StatementID, string(a.Rule), string(a.Amount.Currency), a.Amount.Amount,
-					a.Overpayment, dateOf(a.ValueDate), a.Late, a.Interest.Amount}) {
+					a.Overpayment, dateOf(a.ValueDate), a.Late, a.Interest.Amount, a.Carried, a.CreditOf}) {
 					return
 				}
 			}
@@ -232,7 +232,7 @@ func (r *ReconcileTx) SaveResult(ctx context.Context, run Run, res *matching.Res
 		}},
 		{"reconciliation_outcomes", []string{"run_id", "platform_id", "scheme_id", "period", "currency", "status", "due_minor",
 			"due_date", "paid_minor", "shortfall_minor", "overpaid_minor", "late", "interest_minor", "accrued_minor",
-			"advised_minor", "mismatches", "statements"}, func(yield func([]any) bool) {
+			"advised_minor", "mismatches", "statements", "carried_in_minor", "carried_out_minor"}, func(yield func([]any) bool) {
 			for _, o := range res.Outcomes {
 				sts := make([]OutcomeStatement, len(o.Statements))
 				for i, s := range o.Statements {
@@ -241,7 +241,7 @@ func (r *ReconcileTx) SaveResult(ctx context.Context, run Run, res *matching.Res
 				js, _ := json.Marshal(sts)
 				if !yield([]any{run.ID, o.Key.Platform, schemeID(o.Key.Scheme), o.Key.Period, string(o.Currency), string(o.Status),
 					o.Due.Amount, dateOf(o.DueDate), o.Paid.Amount, o.Shortfall.Amount, o.Overpaid.Amount, o.Late, o.Interest.Amount,
-					o.Accrued.Amount, o.Advised.Amount, len(o.Mismatches), string(js)}) {
+					o.Accrued.Amount, o.Advised.Amount, len(o.Mismatches), string(js), o.CarriedIn.Amount, o.CarriedOut.Amount}) {
 					return
 				}
 			}

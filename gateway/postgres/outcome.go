@@ -28,6 +28,8 @@ type Outcome struct {
 	Paid       int64
 	Shortfall  int64
 	Overpaid   int64
+	CarriedIn  int64 // part of Paid: credit carried forward from receipts identified for other periods
+	CarriedOut int64 // what receipts identified for this period paid to other periods
 	Late       bool
 	Interest   int64 // on the parts paid late
 	Accrued    int64 // on what is still open after its due date, as of the run
@@ -59,7 +61,7 @@ func (db *DB) Outcomes(ctx context.Context, f OutcomeFilter) ([]Outcome, error) 
 	rows, err := db.Pool.Query(ctx, `
 		SELECT o.platform_id, o.scheme_id, o.period, o.currency, o.status, o.due_minor, o.due_date, o.paid_minor,
 		       o.shortfall_minor, o.overpaid_minor, o.late, o.interest_minor, o.accrued_minor, o.advised_minor,
-		       o.mismatches, o.statements, o.run_id, r.as_of
+		       o.mismatches, o.statements, o.run_id, r.as_of, o.carried_in_minor, o.carried_out_minor
 		FROM reconciliation_outcomes o JOIN reconciliation_runs r ON r.id = o.run_id
 		WHERE ($1 = '' OR o.platform_id = $1) AND ($2 = '' OR o.scheme_id = $2) AND ($3 = '' OR o.period = $3)
 		ORDER BY o.period, o.platform_id, o.scheme_id`, f.PlatformID, f.SchemeID, f.Period)
@@ -72,7 +74,7 @@ func (db *DB) Outcomes(ctx context.Context, f OutcomeFilter) ([]Outcome, error) 
 		var due time.Time
 		var sts []byte
 		err := row.Scan(&o.PlatformID, &o.SchemeID, &o.Period, &cur, &o.Status, &o.Due, &due, &o.Paid, &o.Shortfall,
-			&o.Overpaid, &o.Late, &o.Interest, &o.Accrued, &o.Advised, &o.Mismatches, &sts, &o.RunID, &o.AsOf)
+			&o.Overpaid, &o.Late, &o.Interest, &o.Accrued, &o.Advised, &o.Mismatches, &sts, &o.RunID, &o.AsOf, &o.CarriedIn, &o.CarriedOut)
 		if err != nil {
 			return o, err
 		}
@@ -157,6 +159,8 @@ type Allocation struct {
 	Rule        string
 	Amount      gateway.Money
 	Overpayment bool
+	Carried     bool   // credit carried forward from a receipt identified for another period
+	CreditOf    string // for carried credit, the statement the receipt was identified for
 	ValueDate   calendar.Date
 	Late        int
 	Interest    int64
@@ -167,7 +171,8 @@ type Allocation struct {
 func (db *DB) Allocations(ctx context.Context, statementID, receiptID string) ([]Allocation, error) {
 	receipt, _ := strconv.ParseInt(receiptID, 10, 64)
 	rows, err := db.Pool.Query(ctx, `
-		SELECT receipt_id, statement_id, rule, currency, amount_minor, overpayment, value_date, late, interest_minor
+		SELECT receipt_id, statement_id, rule, currency, amount_minor, overpayment, value_date, late, interest_minor,
+		       carried, credit_of
 		FROM match_allocations WHERE ($1 = '' OR statement_id = $1) AND ($2 = 0 OR receipt_id = $2) ORDER BY position`,
 		statementID, receipt)
 	if err != nil {
@@ -178,7 +183,8 @@ func (db *DB) Allocations(ctx context.Context, statementID, receiptID string) ([
 		var id int64
 		var cur string
 		var vd *time.Time
-		err := row.Scan(&id, &a.StatementID, &a.Rule, &cur, &a.Amount.Amount, &a.Overpayment, &vd, &a.Late, &a.Interest)
+		err := row.Scan(&id, &a.StatementID, &a.Rule, &cur, &a.Amount.Amount, &a.Overpayment, &vd, &a.Late, &a.Interest,
+			&a.Carried, &a.CreditOf)
 		a.ReceiptID, a.Amount.Currency, a.ValueDate = strconv.FormatInt(id, 10), gateway.Currency(strings.TrimSpace(cur)), calendarDate(vd)
 		return a, err
 	})

@@ -190,3 +190,39 @@ func TestAdviceMismatch(t *testing.T) {
 		t.Errorf("the same file again = %+v, %v", stored, err)
 	}
 }
+
+// TestCreditCarriedForward: October is paid with 4,000 too much; the
+// credit pays part of November, whose statement then shows it as carried
+// in, and October as carried out.
+func TestCreditCarriedForward(t *testing.T) {
+	f, oct := october(t)
+	f.send(ev("coupang", "n1", "w1", "2026-11-05T10:00:00+09:00", "KRW", "1000000"))
+	f.close("kr-ei", "2026-11")
+	nov := f.statements("coupang", "kr-ei", "2026-11")
+	if len(nov) != 1 || nov[0].Total.Amount != 16000 {
+		t.Fatalf("november statements = %+v", nov)
+	}
+
+	f.now = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	f.importCamt("S-1109", banktest.Credit("KRW", 20000, calendar.D(2026, 11, 9), oct.Reference, "110-222-333"))
+	o := f.outcome("coupang", "kr-ei", "2026-10")
+	if o.Status != "paid" || o.Paid != 16000 || o.Overpaid != 0 || o.CarriedOut != 4000 || o.CarriedIn != 0 {
+		t.Errorf("october: %+v, want paid with 4,000 carried out", o)
+	}
+	n := f.outcome("coupang", "kr-ei", "2026-11")
+	if n.Status != "open" || n.Paid != 4000 || n.Shortfall != 12000 || n.CarriedIn != 4000 || n.Late {
+		t.Errorf("november: %+v, want open with 4,000 carried in", n)
+	}
+	allocs, err := f.db.Allocations(f.ctx, nov[0].ID, "")
+	if err != nil || len(allocs) != 1 || !allocs[0].Carried || allocs[0].CreditOf != oct.ID || allocs[0].Amount.Amount != 4000 {
+		t.Errorf("november's allocations = %+v, %v", allocs, err)
+	}
+
+	// November's own payment of the 12,000 left settles it without
+	// counting the credit twice.
+	f.importCamt("S-1201", banktest.Credit("KRW", 12000, calendar.D(2026, 12, 1), nov[0].Reference, "110-222-333"))
+	n = f.outcome("coupang", "kr-ei", "2026-11")
+	if n.Status != "paid" || n.Paid != 16000 || n.Shortfall != 0 || n.Overpaid != 0 || n.CarriedIn != 4000 {
+		t.Errorf("november after its payment: %+v, want paid", n)
+	}
+}

@@ -75,7 +75,10 @@ type engine struct {
 	byID   map[string]*stmt
 	res    Result
 	allocs map[*stmt][]int // indexes into res.Allocations
-	cells  map[string]cell // the advice comparison's workers, reused
+	// carriedOut is, per period, what receipts identified for it paid to
+	// other periods of the platform and scheme.
+	carriedOut map[statement.Key]int64
+	cells      map[string]cell // the advice comparison's workers, reused
 }
 
 // Reconcile matches the input's receipts to its statements and returns the
@@ -99,7 +102,8 @@ func reconcile(cfg Config, in *Input, mkIndex func(*engine) lookup, compare func
 	if cfg.Tolerance.Minor < 0 {
 		return nil, inputError("tolerance", "the tolerance must not be negative")
 	}
-	e := &engine{cfg: cfg, in: in, lines: in.Lines, byID: map[string]*stmt{}, allocs: map[*stmt][]int{}}
+	e := &engine{cfg: cfg, in: in, lines: in.Lines, byID: map[string]*stmt{}, allocs: map[*stmt][]int{},
+		carriedOut: map[statement.Key]int64{}}
 	if e.lines == nil {
 		e.lines = inMemory{}
 	}
@@ -392,21 +396,56 @@ func (e *engine) pay(r *rcpt, amount int64, targets []*stmt, rule Rule, over *st
 		a := min(left, s.open)
 		s.open -= a
 		left -= a
-		e.allocate(r, s, a, rule, false)
+		e.allocate(r, s, a, rule, payment)
 	}
 	if left > 0 && over != nil {
-		e.allocate(r, over, left, rule, true)
+		if rule != RuleManual {
+			left = e.carry(r, left, over, rule)
+		}
+		if left > 0 {
+			e.allocate(r, over, left, rule, overpayment)
+		}
 		left = 0
 	}
 	r.left -= amount - left
 }
 
-func (e *engine) allocate(r *rcpt, s *stmt, amount int64, rule Rule, over bool) {
+// carry pays what is left of r beyond the period of over to the other open
+// statements of the same platform and scheme, oldest due first: the credit
+// carried forward. It returns what no statement needs.
+func (e *engine) carry(r *rcpt, left int64, over *stmt, rule Rule) int64 {
+	for _, s := range e.idx.ofPlatform(over.Key.Platform) {
+		if left == 0 {
+			break
+		}
+		if s.Key.Scheme != over.Key.Scheme || s.Key == over.Key || s.open <= 0 || !usable(r, s) {
+			continue
+		}
+		a := min(left, s.open)
+		s.open -= a
+		left -= a
+		e.allocate(r, s, a, rule, carried)
+		e.res.Allocations[len(e.res.Allocations)-1].CreditOf = over.ID
+		e.carriedOut[over.Key] += a
+	}
+	return left
+}
+
+// share is what an allocation's money does for its statement.
+type share int
+
+const (
+	payment     share = iota // pays the statement the receipt was identified for, or its period
+	overpayment              // beyond what the period and the platform's open statements owe
+	carried                  // beyond the identified period, paying another period of the platform and scheme
+)
+
+func (e *engine) allocate(r *rcpt, s *stmt, amount int64, rule Rule, sh share) {
 	a := Allocation{
 		ReceiptID: r.ID, StatementID: s.ID, Key: s.Key, Amount: money(amount, s.Currency),
-		Rule: rule, Overpayment: over, ValueDate: r.paidOn, Interest: money(0, s.Currency),
+		Rule: rule, Overpayment: sh == overpayment, Carried: sh == carried, ValueDate: r.paidOn, Interest: money(0, s.Currency),
 	}
-	if !over && s.DueDate.Before(r.paidOn) {
+	if sh != overpayment && s.DueDate.Before(r.paidOn) {
 		a.Late, a.Interest = e.interest(s, a.Amount, r.paidOn)
 	}
 	e.allocs[s] = append(e.allocs[s], len(e.res.Allocations))

@@ -167,6 +167,9 @@ func allocs(res *Result) []string {
 		if a.Overpayment {
 			s += " +over"
 		}
+		if a.Carried {
+			s += " +carried from " + a.CreditOf
+		}
 		if a.Late > 0 {
 			s += fmt.Sprintf(" +late %d %s", a.Late, a.Interest)
 		}
@@ -202,6 +205,12 @@ func outcome(t *testing.T, res *Result, platform, period string) string {
 			}
 			if !o.Accrued.IsZero() {
 				s += " accrued=" + o.Accrued.String()
+			}
+			if !o.CarriedIn.IsZero() {
+				s += " carried_in=" + o.CarriedIn.String()
+			}
+			if !o.CarriedOut.IsZero() {
+				s += " carried_out=" + o.CarriedOut.String()
 			}
 			return s
 		}

@@ -37,13 +37,16 @@
 //
 // A receipt identified by rule 1 or 2 pays the named statement, then the
 // other statements of its period, oldest due first; several receipts may
-// pay one statement in parts. Money beyond what they owe is an
-// overpayment, kept as a credit carried forward for the period. A receipt
-// no rule identifies goes to suspense whole.
+// pay one statement in parts. Money beyond what they owe is a credit
+// carried forward: it pays the platform's other open statements of the
+// same scheme, oldest due first, and what they do not need is an
+// overpayment kept as a credit on the period. (Money finance matched by
+// hand is never carried: beyond the statement it named, it is an
+// overpayment.) A receipt no rule identifies goes to suspense whole.
 //
 // # Outcomes
 //
-// Per platform, scheme and period: paid; overpaid (the credit); open while
+// Per platform, scheme and period: paid; overpaid (the credit left); open while
 // the due date plus the scheme's grace has not passed; then underpaid with
 // the shortfall, or missing when nothing arrived at all. Each part paid
 // after its statement's due date is late and carries interest by the
@@ -199,9 +202,15 @@ type Allocation struct {
 	Key         statement.Key
 	Amount      gateway.Money
 	Rule        Rule
-	// Overpayment marks money beyond what the statement's period owed:
-	// a credit carried forward, not a payment of the statement.
+	// Overpayment marks money beyond what the statement's period and
+	// the platform's other open statements of the scheme owed: a credit
+	// kept on the period, not a payment of the statement.
 	Overpayment bool
+	// Carried marks money beyond what the period of the statement
+	// CreditOf owed, carried forward to pay this statement of another
+	// period of the same platform and scheme.
+	Carried  bool
+	CreditOf string
 	// ValueDate is the receipt's value date (its booking date if the bank
 	// gave none).
 	ValueDate calendar.Date
@@ -318,11 +327,17 @@ type Outcome struct {
 	// statement's due date.
 	Due     gateway.Money
 	DueDate calendar.Date
-	// Paid is what receipts paid towards Due; Shortfall what is still
-	// open; Overpaid the credit carried forward.
+	// Paid is what receipts paid towards Due, credit carried in from
+	// other periods included; Shortfall what is still open; Overpaid the
+	// credit no open statement needed.
 	Paid      gateway.Money
 	Shortfall gateway.Money
 	Overpaid  gateway.Money
+	// CarriedIn is the part of Paid that is credit carried forward from
+	// receipts identified for other periods; CarriedOut what receipts
+	// identified for this period paid to other periods.
+	CarriedIn  gateway.Money
+	CarriedOut gateway.Money
 	// Late is true when some part was paid after its due date; Interest
 	// is the interest on those parts.
 	Late     bool

@@ -29,6 +29,7 @@ const (
 	lajuOct = "laju/2026-10/0"
 	lajuSup = "laju/2026-10/1"
 	lajuSep = "laju/2026-09/0"
+	lajuNov = "laju/2026-11/0"
 	jomOct  = "jom/2026-10/0"
 )
 
@@ -46,6 +47,9 @@ func TestRules(t *testing.T) {
 	sup := stmtOf("laju", "2026-10", 1, decDue, "w1:5000")
 	creditNote := stmtOf("laju", "2026-10", 1, decDue, "w1:-20000")
 	sep := stmtOf("laju", "2026-09", 0, sepDue, "w1:30000")
+	nov := stmtOf("laju", "2026-11", 0, decDue, "w1:30000")
+	otherScheme := stmtOf("laju", "2026-08", 0, sepDue, "w1:30000")
+	otherScheme.ID, otherScheme.Key.Scheme, otherScheme.Reference = "laju/KRIA/2026-08", "KRIA", ""
 	r1 := withAccount(withE2E(withRef(credit("r1", 1000_00, nov14), lajuRef), "LAJU-1"), "ACC-LAJU")
 	tests := []struct {
 		name       string
@@ -183,6 +187,47 @@ func TestRules(t *testing.T) {
 				"r1>" + lajuOct + " 1000.00 reference", "r1>" + lajuSup + " 50.00 reference", "r1>" + lajuOct + " 50.00 reference +over",
 			},
 			outcomes: map[string]string{"laju 2026-10": "overpaid due=1050.00 paid=1050.00 short=0.00 over=50.00"},
+		},
+		{
+			name:       "money beyond the period pays the platform's next open period; the rest stays a credit",
+			statements: []statement.Statement{oct("laju", 1000_00), nov},
+			receipts:   []Receipt{withRef(credit("r1", 1500_00, nov14), lajuRef)},
+			allocs: []string{
+				"r1>" + lajuOct + " 1000.00 reference", "r1>" + lajuNov + " 300.00 reference +carried from " + lajuOct,
+				"r1>" + lajuOct + " 200.00 reference +over",
+			},
+			outcomes: map[string]string{
+				"laju 2026-10": "overpaid due=1000.00 paid=1000.00 short=0.00 over=200.00 carried_out=300.00",
+				"laju 2026-11": "paid due=300.00 paid=300.00 short=0.00 over=0.00 carried_in=300.00",
+			},
+		},
+		{
+			name:       "a credit carried forward, then the next period's own payment: its excess is carried on",
+			statements: []statement.Statement{oct("laju", 1000_00), nov},
+			receipts: []Receipt{
+				withRef(credit("r1", 1100_00, nov14), lajuRef),
+				withRef(credit("r2", 300_00, decDue), ref("laju", "2026-11", 0)),
+			},
+			allocs: []string{
+				"r1>" + lajuOct + " 1000.00 reference", "r1>" + lajuNov + " 100.00 reference +carried from " + lajuOct,
+				"r2>" + lajuNov + " 200.00 reference", "r2>" + lajuNov + " 100.00 reference +over",
+			},
+			outcomes: map[string]string{
+				"laju 2026-10": "paid due=1000.00 paid=1000.00 short=0.00 over=0.00 carried_out=100.00",
+				"laju 2026-11": "overpaid due=300.00 paid=300.00 short=0.00 over=100.00 carried_in=100.00",
+			},
+		},
+		{
+			name:       "a credit pays an older shortfall first, late with its interest; another scheme's statement is not paid",
+			statements: []statement.Statement{oct("laju", 1000_00), sep, otherScheme},
+			receipts:   []Receipt{withRef(credit("r1", 1100_00, nov14), lajuRef)},
+			allocs: []string{
+				"r1>" + lajuOct + " 1000.00 reference", "r1>" + lajuSep + " 100.00 reference +carried from " + lajuOct + " +late 1 1.00",
+			},
+			outcomes: map[string]string{
+				"laju 2026-10": "paid due=1000.00 paid=1000.00 short=0.00 over=0.00 carried_out=100.00",
+				"laju 2026-09": "underpaid due=300.00 paid=100.00 short=200.00 over=0.00 late interest=1.00 accrued=6.00 carried_in=100.00",
+			},
 		},
 		{
 			name:       "partial payments, the second late with its own interest",

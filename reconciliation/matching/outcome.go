@@ -45,6 +45,7 @@ func (e *engine) outcome(stmts []*stmt, targets []*target, compare func(*engine,
 		Key: first.Key, Currency: ccy, DueDate: first.DueDate,
 		Due: money(0, ccy), Paid: money(0, ccy), Shortfall: money(0, ccy), Overpaid: money(0, ccy),
 		Interest: money(0, ccy), Accrued: money(0, ccy), Advised: money(0, ccy),
+		CarriedIn: money(0, ccy), CarriedOut: money(e.carriedOut[first.Key], ccy),
 	}
 	var pastDue int64
 	for _, s := range stmts {
@@ -60,6 +61,9 @@ func (e *engine) outcome(stmts []*stmt, targets []*target, compare func(*engine,
 				continue
 			}
 			so.Paid.Amount += a.Amount.Amount
+			if a.Carried {
+				o.CarriedIn.Amount += a.Amount.Amount
+			}
 			o.Interest.Amount += a.Interest.Amount
 			if a.ValueDate.Compare(s.DueDate) > 0 {
 				o.Late = true
