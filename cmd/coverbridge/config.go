@@ -32,6 +32,7 @@ type config struct {
 	SchemesDir    string
 	CloseSchedule string
 	CloseGrace    time.Duration
+	SchemeGrace   map[string]time.Duration // per-scheme grace from --close-grace's scheme=duration pairs
 	// Secrets, base64: the worker-key HMAC secret and the AES-256 sealing key.
 	WorkerKeySecret []byte
 	SealKey         []byte
@@ -58,7 +59,7 @@ var settings = []setting{
 	{"schemes-dir", "COVERBRIDGE_SCHEMES_DIR", "", "folder of scheme packs (*.json) loaded and stored at start; the built-in packs when empty"},
 	{"worker-key-secret", "COVERBRIDGE_WORKER_KEY_SECRET", "", "base64 secret (32+ bytes) that keys workers: HMAC-SHA256 of country and national ID; dev generates one"},
 	{"close-schedule", "COVERBRIDGE_CLOSE_SCHEDULE", "@every 5m", "scheduler: cron spec of the job that closes periods whose end plus grace has passed"},
-	{"close-grace", "COVERBRIDGE_CLOSE_GRACE", "72h", "scheduler: how long after its end a period still takes late events"},
+	{"close-grace", "COVERBRIDGE_CLOSE_GRACE", "72h", "scheduler: how long after its end a period still takes late events; a default then scheme=duration pairs, such as 72h,kr-ei=120h"},
 	{"seal-key", "COVERBRIDGE_SEAL_KEY", "", "base64 AES-256 key (32 bytes) that seals national IDs and signing secrets at rest; dev generates one"},
 }
 
@@ -118,8 +119,8 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 		}
 		*sec.dst = b
 	}
-	if cfg.CloseGrace, err = time.ParseDuration(get("close-grace")); err != nil || cfg.CloseGrace < 0 {
-		return config{}, usageError{fmt.Sprintf("--close-grace must be a duration such as 72h, got %q", get("close-grace"))}
+	if cfg.CloseGrace, cfg.SchemeGrace, err = parseGrace(get("close-grace")); err != nil {
+		return config{}, err
 	}
 	if _, err := cron.ParseStandard(cfg.CloseSchedule); err != nil {
 		return config{}, usageError{fmt.Sprintf("--close-schedule %q: %v", cfg.CloseSchedule, err)}
@@ -179,4 +180,30 @@ func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// parseGrace reads --close-grace: a default duration, then scheme=duration
+// pairs, separated by commas ("72h,kr-ei=120h").
+func parseGrace(v string) (time.Duration, map[string]time.Duration, error) {
+	bad := func(part string) error {
+		return usageError{fmt.Sprintf("--close-grace must be a duration such as 72h, then scheme=duration pairs such as kr-ei=120h; %q is not", part)}
+	}
+	parts := strings.Split(v, ",")
+	def, err := time.ParseDuration(strings.TrimSpace(parts[0]))
+	if err != nil || def < 0 {
+		return 0, nil, bad(parts[0])
+	}
+	var by map[string]time.Duration
+	for _, p := range parts[1:] {
+		scheme, d, ok := strings.Cut(strings.TrimSpace(p), "=")
+		g, err := time.ParseDuration(d)
+		if !ok || scheme == "" || err != nil || g < 0 {
+			return 0, nil, bad(p)
+		}
+		if by == nil {
+			by = map[string]time.Duration{}
+		}
+		by[scheme] = g
+	}
+	return def, by, nil
 }

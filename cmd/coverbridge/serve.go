@@ -103,6 +103,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 	if err != nil {
 		return err
 	}
+	for scheme := range cfg.SchemeGrace {
+		if _, err := catalog.Scheme(scheme); err != nil {
+			return usageError{fmt.Sprintf("--close-grace names scheme %q, which no loaded pack defines", scheme)}
+		}
+	}
 	ids, err := newIdentity(cfg)
 	if err != nil {
 		return err
@@ -112,7 +117,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 
 	// The reconciliation books: period close, statements, bank files,
 	// advice and matching.
-	keeper, err := books.New(books.Config{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, Logger: log})
+	keeper, err := books.New(books.Config{Store: db, Catalog: catalog, Grace: cfg.CloseGrace, GraceByScheme: cfg.SchemeGrace, Logger: log})
 	if err != nil {
 		return err
 	}
