@@ -1,0 +1,146 @@
+package gaps
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"hash/fnv"
+	"time"
+)
+
+// State is a stored gap, as much as Plan needs of it.
+type State struct {
+	ID       int64
+	Key      Key
+	Status   Status
+	Cured    bool // its cause was last found absent
+	Digest   int64
+	Amount   int64
+	Interest int64
+	Severity Severity
+}
+
+// Action is what a change records in a gap's history.
+type Action string
+
+// Actions.
+const (
+	Detected  Action = "detected" // a new gap
+	Updated   Action = "updated"  // amount, interest or severity changed
+	Cured     Action = "cured"    // the cause is gone
+	Reopened  Action = "reopened" // the cause of a cured gap is back
+	Returned  Action = "returned" // the cause of a waived gap is back; it stays waived
+	Refreshed Action = ""         // only the evidence changed: no history
+)
+
+// Change is one write Plan asks for.
+type Change struct {
+	ID       int64    // 0: a new gap
+	Finding  *Finding // nil for a cure
+	Severity Severity
+	Digest   int64
+	Status   Status // the status after the change
+	From     Status // before, when the status changes
+	Cured    bool
+	Action   Action
+	Note     string
+}
+
+// Digest fingerprints what detection says of a gap and its severity:
+// equal digests mean nothing to write.
+func Digest(f *Finding, sev Severity) int64 {
+	h := fnv.New64a()
+	var b [8]byte
+	h.Write([]byte(f.Currency))
+	for _, v := range []int64{f.Amount, f.Interest, f.Since.UnixMicro()} {
+		binary.BigEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	h.Write([]byte(sev))
+	ev, _ := json.Marshal(f.Evidence) // plain data: never fails
+	h.Write(ev)
+	return int64(h.Sum64())
+}
+
+// Plan compares the findings of a detection with the stored gaps and
+// returns the writes that make the store agree, as of now:
+//
+//   - a finding with no gap opens one (detected);
+//   - a finding whose gap is cured and resolved is reopened; one whose gap
+//     is cured and waived stays waived (returned); any other cured gap is
+//     marked found again;
+//   - a finding whose amounts or severity changed updates the gap
+//     (updated), one whose evidence alone changed refreshes it;
+//   - a gap not found and not cured is cured, and resolves itself while
+//     active (cured).
+//
+// Findings with the same key count once (the last). Nothing is returned
+// for what has not changed, so planning again after applying the changes
+// returns none.
+func (c Config) Plan(stored []State, found []Finding, now time.Time) []Change {
+	c = c.WithDefaults()
+	byKey := make(map[Key]int, len(stored))
+	for i := range stored {
+		byKey[stored[i].Key] = i
+	}
+	seen := make([]bool, len(stored))
+	last := make(map[Key]int, len(found))
+	for i := range found {
+		last[found[i].Key] = i
+	}
+	var out []Change
+	for i := range found {
+		f := &found[i]
+		if last[f.Key] != i {
+			continue
+		}
+		sev := c.Severity(f, now)
+		d := Digest(f, sev)
+		j, ok := byKey[f.Key]
+		if !ok {
+			out = append(out, Change{Finding: f, Severity: sev, Digest: d, Status: Open, Action: Detected})
+			continue
+		}
+		seen[j] = true
+		g := &stored[j]
+		ch := Change{ID: g.ID, Finding: f, Severity: sev, Digest: d, Status: g.Status}
+		switch {
+		case g.Cured && g.Status == Resolved:
+			ch.From, ch.Status, ch.Action, ch.Note = g.Status, Open, Reopened, "the cause is back: "+f.Evidence.Detail
+		case g.Cured && g.Status == Waived:
+			ch.Action, ch.Note = Returned, "the cause is back; the gap stays waived: "+f.Evidence.Detail
+		case g.Cured:
+			ch.Action, ch.Note = Returned, "the cause is back: "+f.Evidence.Detail
+		case g.Digest == d:
+			continue
+		case g.Amount != f.Amount || g.Interest != f.Interest || g.Severity != sev:
+			ch.Action, ch.Note = Updated, f.Evidence.Detail
+		default:
+			ch.Action = Refreshed
+		}
+		out = append(out, ch)
+	}
+	for j := range stored {
+		g := &stored[j]
+		if seen[j] || g.Cured {
+			continue
+		}
+		ch := Change{ID: g.ID, Severity: g.Severity, Digest: g.Digest, Status: g.Status, Cured: true, Action: Cured, Note: cureNote[g.Key.Kind]}
+		if g.Status.Active() {
+			ch.From, ch.Status = g.Status, Resolved
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+// cureNote says in the history why a gap of each kind went away.
+var cureNote = map[Kind]string{
+	Underpaid:           "cured: the period is no longer underpaid",
+	Late:                "cured: no late payment is found any more",
+	Missing:             "cured: payment for the period has arrived",
+	AdviceMismatch:      "cured: the advice agrees with the statements",
+	UnmatchedReceipt:    "cured: the receipt is no longer in suspense",
+	UnregisteredWorker:  "cured: the worker is registered now",
+	SilentPlatform:      "cured: the platform reports earnings again",
+	WithheldNotRemitted: "cured: the worker's contributions are remitted",
+}
