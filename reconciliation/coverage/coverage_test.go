@@ -1,0 +1,188 @@
+package coverage
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/coverbridge/coverbridge/gateway"
+	"github.com/coverbridge/coverbridge/reconciliation/calendar"
+)
+
+func catalog(t *testing.T) *gateway.Catalog {
+	t.Helper()
+	c, err := gateway.BuiltinPacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func myr(minor int64) gateway.Money { return gateway.Money{Amount: minor, Currency: "MYR"} }
+func krw(minor int64) gateway.Money { return gateway.Money{Amount: minor, Currency: "KRW"} }
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func day(s string) calendar.Date {
+	d, err := calendar.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// TestWithholding: Malaysia's Gig Workers Act and Korea's employment
+// insurance cover from the first contribution withheld in a month, in the
+// scheme's zone, to the month's end, before payment.
+func TestWithholding(t *testing.T) {
+	c := catalog(t)
+	gig := func(period, first string, total int64) Contribution {
+		return Contribution{PlatformID: "grab", PlanID: "s83", Period: period, WorkerShare: myr(total), PlatformShare: myr(0), FirstWithheld: at(first)}
+	}
+	// 2026-10-31T17:00Z is 1 November, 01:00 in Kuala Lumpur.
+	nov := gig("2026-11", "2026-10-31T17:00:00Z", 125)
+	tests := []struct {
+		name     string
+		scheme   string
+		date     string
+		cs       []Contribution
+		covered  bool
+		reason   string
+		period   string
+		from, to string
+	}{
+		{"first day of the month in the zone", "my-gig", "2026-11-01", []Contribution{nov}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
+		{"last day of the month", "my-gig", "2026-11-30", []Contribution{nov}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
+		{"the UTC day before is October", "my-gig", "2026-10-31", []Contribution{nov}, false, ReasonNothingWithheld, "2026-10", "", ""},
+		{"the next month needs its own", "my-gig", "2026-12-01", []Contribution{nov}, false, ReasonNothingWithheld, "2026-12", "", ""},
+		{"before the first withholding", "my-gig", "2026-11-09", []Contribution{gig("2026-11", "2026-11-10T02:00:00+08:00", 125)}, false, ReasonWithheldLater, "2026-11", "", ""},
+		{"refunded in full", "my-gig", "2026-11-20", []Contribution{gig("2026-11", "2026-11-10T02:00:00+08:00", 0)}, false, ReasonNothingWithheld, "2026-11", "", ""},
+		{"any platform's contribution", "my-gig", "2026-11-20", []Contribution{gig("2026-11", "2026-11-15T02:00:00+08:00", 0),
+			{PlatformID: "foodpanda", Period: "2026-11", WorkerShare: myr(50), PlatformShare: myr(0), FirstWithheld: at("2026-11-12T09:00:00+08:00")}},
+			true, ReasonWithheld, "2026-11", "2026-11-12", "2026-11-30"},
+		{"before the scheme", "my-gig", "2025-12-31", nil, false, ReasonNotInForce, "", "", ""},
+		// Seoul is UTC+9: 2026-10-31T15:00Z is midnight of 1 November.
+		{"Seoul midnight", "kr-ei", "2026-11-01", []Contribution{{PlatformID: "coupang", Period: "2026-11", WorkerShare: krw(8000),
+			PlatformShare: krw(8000), FirstWithheld: at("2026-10-31T15:00:00Z")}}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
+		{"Seoul, a second earlier", "kr-ei", "2026-10-31", []Contribution{{PlatformID: "coupang", Period: "2026-10", WorkerShare: krw(8000),
+			PlatformShare: krw(8000), FirstWithheld: at("2026-10-31T14:59:59Z")}}, true, ReasonWithheld, "2026-10", "2026-10-31", "2026-10-31"},
+		{"under Korea's threshold, refunded at close", "kr-ei", "2026-10-20", []Contribution{{PlatformID: "coupang", Period: "2026-10",
+			WorkerShare: krw(0), PlatformShare: krw(0), FirstWithheld: at("2026-10-07T01:00:00Z")}}, false, ReasonNothingWithheld, "2026-10", "", ""},
+		{"an entity levy decides nothing", "in-coss", "2026-06-01", nil, false, ReasonNotByContribution, "FY2026", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := c.Scheme(tt.scheme)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := Decide(Input{Scheme: s, Date: day(tt.date), Contributions: tt.cs})
+			if a.Covered != tt.covered || a.Reason != tt.reason || a.Period.Key != tt.period ||
+				a.CoveredFrom.String() != tt.from || a.CoveredUntil.String() != tt.to {
+				t.Errorf("answer = covered %v, %s, period %q, %s to %s (%s); want %v, %s, %q, %s to %s",
+					a.Covered, a.Reason, a.Period.Key, a.CoveredFrom, a.CoveredUntil, a.Why, tt.covered, tt.reason, tt.period, tt.from, tt.to)
+			}
+			if a.Why == "" || a.Rule == "" || a.Basis != s.Coverage {
+				t.Errorf("answer %+v has no reason in words, rule or basis", a)
+			}
+		})
+	}
+}
+
+// TestPayment: Malaysia SESS covers only once a contribution is paid and
+// recognised; a month's contribution covers one month from the day the
+// payment completing its statement is recognised.
+func TestPayment(t *testing.T) {
+	c := catalog(t)
+	sess, err := c.Scheme("my-sess")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid := func(period, recognised string) Contribution {
+		return Contribution{PlatformID: "grab", PlanID: "2", Period: period, WorkerShare: myr(1940), PlatformShare: myr(0),
+			FirstWithheld: at(period + "-03T10:00:00+08:00"),
+			Statements:    []Statement{{ID: "RF18GRAB" + period[5:], Line: myr(1940), Outcome: "paid", Paid: true, RecognisedOn: day(recognised)}}}
+	}
+	oct := paid("2026-10", "2026-11-09")
+	unpaid := oct
+	unpaid.Statements = []Statement{{ID: "RF18GRAB10", Line: myr(1940), Outcome: "underpaid"}}
+	unstated := oct
+	unstated.Statements = nil
+	short := oct
+	short.WorkerShare, short.Shortfall = myr(1000), myr(940)
+	jan := paid("2026-12", "2027-01-31")
+
+	tests := []struct {
+		name     string
+		date     string
+		cs       []Contribution
+		covered  bool
+		reason   string
+		deciding string
+		from, to string
+	}{
+		{"the day it is recognised", "2026-11-09", []Contribution{oct}, true, ReasonPaid, "2026-10", "2026-11-09", "2026-12-08"},
+		{"the day before", "2026-11-08", []Contribution{oct}, false, ReasonPaidLater, "2026-10", "2026-11-09", "2026-12-08"},
+		{"its last day, in the month after next", "2026-12-08", []Contribution{oct}, true, ReasonPaid, "2026-10", "2026-11-09", "2026-12-08"},
+		{"the day after its cover", "2026-12-09", []Contribution{oct}, false, ReasonCoverEnded, "2026-10", "2026-11-09", "2026-12-08"},
+		{"the next month's contribution takes over", "2026-12-20", []Contribution{oct, paid("2026-11", "2026-12-09")}, true, ReasonPaid, "2026-11", "2026-12-09", "2027-01-08"},
+		{"withheld in its own month covers nothing there", "2026-10-20", []Contribution{oct}, false, ReasonNothingWithheld, "2026-09", "", ""},
+		{"stated, not paid", "2026-11-20", []Contribution{unpaid}, false, ReasonNotPaid, "2026-10", "", ""},
+		{"withheld, not stated", "2026-11-02", []Contribution{unstated}, false, ReasonNotStated, "2026-10", "", ""},
+		{"short of the plan", "2026-11-20", []Contribution{short}, false, ReasonShortfall, "2026-10", "", ""},
+		{"recognised on the 31st covers to the end of February", "2027-02-28", []Contribution{jan}, true, ReasonPaid, "2026-12", "2027-01-31", "2027-02-28"},
+		{"and not into March", "2027-03-01", []Contribution{jan}, false, ReasonCoverEnded, "2026-12", "2027-01-31", "2027-02-28"},
+		{"nothing at all", "2026-11-20", nil, false, ReasonNothingWithheld, "2026-10", "", ""},
+		{"paid three months late covers from then", "2027-02-10", []Contribution{paid("2026-10", "2027-01-20")}, true, ReasonPaid, "2026-10", "2027-01-20", "2027-02-19"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := Decide(Input{Scheme: sess, Date: day(tt.date), Contributions: tt.cs})
+			if a.Covered != tt.covered || a.Reason != tt.reason || a.Deciding != tt.deciding ||
+				a.CoveredFrom.String() != tt.from || a.CoveredUntil.String() != tt.to {
+				t.Errorf("answer = covered %v, %s, deciding %q, %s to %s (%s); want %v, %s, %q, %s to %s",
+					a.Covered, a.Reason, a.Deciding, a.CoveredFrom, a.CoveredUntil, a.Why, tt.covered, tt.reason, tt.deciding, tt.from, tt.to)
+			}
+		})
+	}
+	p, keys, err := Periods(sess, "2", day("2026-12-01"))
+	if err != nil || p.Key != "2026-12" || len(keys) != Lookback || keys[0] != "2026-11" || keys[1] != "2026-10" || keys[11] != "2025-12" {
+		t.Errorf("periods = %s %v %v", p.Key, keys, err)
+	}
+	gig, _ := c.Scheme("my-gig")
+	if p, keys, err := Periods(gig, "", day("2026-12-01")); err != nil || p.Key != "2026-12" || !slices.Equal(keys, []string{"2026-12"}) {
+		t.Errorf("periods on withholding = %s %v %v", p.Key, keys, err)
+	}
+}
+
+// TestRegistrationsOn: the registration in force on a date, per platform.
+func TestRegistrationsOn(t *testing.T) {
+	steps := []Step{
+		{PlatformID: "grab", WorkerRef: "g-1", Change: "start", PlanID: "1", Effective: day("2026-01-01")},
+		{PlatformID: "foodpanda", WorkerRef: "f-9", Change: "start", Effective: day("2026-03-01")},
+		{PlatformID: "grab", WorkerRef: "g-1", Change: "change", PlanID: "3", Effective: day("2026-06-01")},
+		{PlatformID: "grab", WorkerRef: "g-1", Change: "end", Effective: day("2026-09-30")},
+	}
+	tests := []struct {
+		date string
+		want []Registration
+	}{
+		{"2026-02-01", []Registration{{PlatformID: "foodpanda", WorkerRef: "f-9"},
+			{PlatformID: "grab", WorkerRef: "g-1", Active: true, PlanID: "1", Since: day("2026-01-01")}}},
+		{"2026-09-29", []Registration{{PlatformID: "foodpanda", WorkerRef: "f-9", Active: true, Since: day("2026-03-01")},
+			{PlatformID: "grab", WorkerRef: "g-1", Active: true, PlanID: "3", Since: day("2026-01-01")}}},
+		{"2026-09-30", []Registration{{PlatformID: "foodpanda", WorkerRef: "f-9", Active: true, Since: day("2026-03-01")},
+			{PlatformID: "grab", WorkerRef: "g-1", PlanID: "3", Since: day("2026-01-01"), Ended: day("2026-09-30")}}},
+	}
+	for _, tt := range tests {
+		if got := RegistrationsOn(steps, day(tt.date)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %+v, want %+v", tt.date, got, tt.want)
+		}
+	}
+}
