@@ -36,6 +36,10 @@ bench: ## run the benchmarks and print their figures
 bench-engine: ## engine benchmark over 1,000,000 events in Kafka (set COVERBRIDGE_BENCH_EVENTS for another count)
 	COVERBRIDGE_BENCH_EVENTS=$${COVERBRIDGE_BENCH_EVENTS:-1000000} $(GO) test -run '^$$' -bench Engine -benchtime 1x -count=1 -timeout 120m -v ./testing/bench
 
+.PHONY: bench-pipeline
+bench-pipeline: ## whole pipeline, HTTP to ledger: 20,000 events/s offered for 5 minutes (COVERBRIDGE_PIPELINE_DURATION, _RATE, _SINGLES)
+	COVERBRIDGE_PIPELINE_DURATION=$${COVERBRIDGE_PIPELINE_DURATION:-5m} $(GO) test -run '^$$' -bench Pipeline -benchtime 1x -count=1 -timeout 60m -v ./testing/pipeline
+
 .PHONY: crash-test
 crash-test: ## crash test in full: 216,000 messages, engines killed 12 times with SIGKILL, PostgreSQL crashed once
 	$(GO) test -count=1 -timeout 30m -v -run TestCrash ./testing/crash -args -crash.full
