@@ -6,11 +6,12 @@
 // A scheme pack names its coverage basis (gateway.CoverageBasis):
 //
 //   - withholding (postpaid: Malaysia's Gig Workers Act, Korea's employment
-//     insurance): the worker is covered from the first day a contribution
-//     is withheld from an earning in a period, in the scheme's zone, to the
-//     end of that period, whether or not the platform has paid it yet. A
-//     contribution refunded in full (a reversal, a threshold not met at
-//     close) covers nothing.
+//     insurance): the worker is covered for the whole of a period (its
+//     days in the scheme's zone) in which a contribution was withheld from
+//     an earning, whether or not the platform has paid it yet. Contributions
+//     are monthly, and Korea insures by the month's remuneration, so the
+//     period is the unit of cover. A contribution refunded in full (a
+//     reversal, a threshold not met at close) covers nothing.
 //   - payment (prepaid: Malaysia SESS): the worker is covered only once a
 //     contribution is paid and recognised. A contribution is recognised on
 //     the value date of the payment that completes the statement carrying
@@ -37,8 +38,7 @@ import (
 
 // Reasons: why a worker is or is not covered.
 const (
-	ReasonWithheld          = "withheld"            // covered: a contribution was withheld in the date's period on or before the date
-	ReasonWithheldLater     = "withheld_later"      // not covered: the period's first contribution was withheld after the date
+	ReasonWithheld          = "withheld"            // covered: a contribution was withheld in the date's period
 	ReasonNothingWithheld   = "nothing_withheld"    // not covered: no contribution (or one refunded in full) in the deciding period
 	ReasonPaid              = "paid"                // covered: a contribution paid and recognised on or before the date covers it
 	ReasonPaidLater         = "paid_later"          // not covered: the contribution was recognised after the date
@@ -59,9 +59,6 @@ type Contribution struct {
 	Period        string        // the period's key
 	WorkerShare   gateway.Money // withheld from the worker
 	PlatformShare gateway.Money // the platform's own share
-	// FirstWithheld is when the earliest event that withheld something in
-	// the period occurred; zero when none did.
-	FirstWithheld time.Time
 	// Shortfall is what a period close's shortfall notice says is missing
 	// against the plan's amount; zero when there is none.
 	Shortfall  gateway.Money
@@ -239,40 +236,29 @@ func RuleText(b gateway.CoverageBasis) string {
 	case gateway.CoverageNone:
 		return "Not decided by contributions: the scheme is funded by a levy or fee on the platform and its board decides cover by registration."
 	default:
-		return "Covered on withholding (postpaid): from the first day a contribution is withheld in a period to the end of the period, before it is paid."
+		return "Covered on withholding (postpaid): for the whole of a period in which a contribution is withheld, before it is paid."
 	}
 }
 
-// decideWithholding: covered when a contribution of the date's period was
-// withheld on or before the date and not refunded in full.
+// decideWithholding: covered for the whole of the date's period when a
+// contribution of it was withheld and not refunded in full.
 func decideWithholding(a *Answer, in Input) {
-	loc := in.Scheme.Location
 	a.Deciding = a.Period.Key
 	a.Contributions = of(in.Contributions, a.Period.Key)
-	var first calendar.Date
 	var total gateway.Money
 	for _, c := range a.Contributions {
-		if c.Total().Amount <= 0 || c.FirstWithheld.IsZero() {
-			continue
-		}
-		total = sum(total, c.Total())
-		if d := calendar.DateOf(c.FirstWithheld.In(loc)); first.IsZero() || d.Before(first) {
-			first = d
+		if c.Total().Amount > 0 {
+			total = sum(total, c.Total())
 		}
 	}
-	last := calendar.DateOf(a.Period.End.Add(-time.Nanosecond))
-	switch {
-	case first.IsZero():
+	if total.Amount <= 0 {
 		a.Reason = ReasonNothingWithheld
-		a.Why = fmt.Sprintf("No contribution was withheld for the worker in %s.", a.Period.Key)
-	case in.Date.Before(first):
-		a.Reason = ReasonWithheldLater
-		a.Why = fmt.Sprintf("The first contribution of %s was withheld on %s, after %s.", a.Period.Key, first, in.Date)
-	default:
-		a.Covered, a.Reason, a.CoveredFrom, a.CoveredUntil = true, ReasonWithheld, first, last
-		a.Why = fmt.Sprintf("%s was withheld in %s, the first on %s: covered to the end of the period, %s, whether or not it is paid yet.",
-			total, a.Period.Key, first, last)
+		a.Why = fmt.Sprintf("No contribution was withheld for the worker in %s, or it was refunded in full.", a.Period.Key)
+		return
 	}
+	first, last := calendar.DateOf(a.Period.Start), calendar.DateOf(a.Period.End.Add(-time.Nanosecond))
+	a.Covered, a.Reason, a.CoveredFrom, a.CoveredUntil = true, ReasonWithheld, first, last
+	a.Why = fmt.Sprintf("%s was withheld in %s: covered from %s to %s, whether or not it is paid yet.", total, a.Period.Key, first, last)
 }
 
 // decidePayment: covered when a paid contribution of one of the periods

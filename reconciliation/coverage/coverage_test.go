@@ -3,7 +3,6 @@ package coverage
 import (
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/reconciliation/calendar"
@@ -21,14 +20,6 @@ func catalog(t *testing.T) *gateway.Catalog {
 func myr(minor int64) gateway.Money { return gateway.Money{Amount: minor, Currency: "MYR"} }
 func krw(minor int64) gateway.Money { return gateway.Money{Amount: minor, Currency: "KRW"} }
 
-func at(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 func day(s string) calendar.Date {
 	d, err := calendar.ParseDate(s)
 	if err != nil {
@@ -38,15 +29,17 @@ func day(s string) calendar.Date {
 }
 
 // TestWithholding: Malaysia's Gig Workers Act and Korea's employment
-// insurance cover from the first contribution withheld in a month, in the
-// scheme's zone, to the month's end, before payment.
+// insurance cover the whole period, in the scheme's zone, in which a
+// contribution was withheld, before payment.
 func TestWithholding(t *testing.T) {
 	c := catalog(t)
-	gig := func(period, first string, total int64) Contribution {
-		return Contribution{PlatformID: "grab", PlanID: "s83", Period: period, WorkerShare: myr(total), PlatformShare: myr(0), FirstWithheld: at(first)}
+	gig := func(period string, total int64) Contribution {
+		return Contribution{PlatformID: "grab", PlanID: "s83", Period: period, WorkerShare: myr(total), PlatformShare: myr(0)}
 	}
-	// 2026-10-31T17:00Z is 1 November, 01:00 in Kuala Lumpur.
-	nov := gig("2026-11", "2026-10-31T17:00:00Z", 125)
+	nov := gig("2026-11", 125)
+	kr := func(period string, each int64) Contribution {
+		return Contribution{PlatformID: "coupang", Period: period, WorkerShare: krw(each), PlatformShare: krw(each)}
+	}
 	tests := []struct {
 		name     string
 		scheme   string
@@ -57,24 +50,20 @@ func TestWithholding(t *testing.T) {
 		period   string
 		from, to string
 	}{
-		{"first day of the month in the zone", "my-gig", "2026-11-01", []Contribution{nov}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
+		{"first day of the month", "my-gig", "2026-11-01", []Contribution{nov}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
 		{"last day of the month", "my-gig", "2026-11-30", []Contribution{nov}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
-		{"the UTC day before is October", "my-gig", "2026-10-31", []Contribution{nov}, false, ReasonNothingWithheld, "2026-10", "", ""},
+		{"the day before is October's", "my-gig", "2026-10-31", []Contribution{nov}, false, ReasonNothingWithheld, "2026-10", "", ""},
 		{"the next month needs its own", "my-gig", "2026-12-01", []Contribution{nov}, false, ReasonNothingWithheld, "2026-12", "", ""},
-		{"before the first withholding", "my-gig", "2026-11-09", []Contribution{gig("2026-11", "2026-11-10T02:00:00+08:00", 125)}, false, ReasonWithheldLater, "2026-11", "", ""},
-		{"refunded in full", "my-gig", "2026-11-20", []Contribution{gig("2026-11", "2026-11-10T02:00:00+08:00", 0)}, false, ReasonNothingWithheld, "2026-11", "", ""},
-		{"any platform's contribution", "my-gig", "2026-11-20", []Contribution{gig("2026-11", "2026-11-15T02:00:00+08:00", 0),
-			{PlatformID: "foodpanda", Period: "2026-11", WorkerShare: myr(50), PlatformShare: myr(0), FirstWithheld: at("2026-11-12T09:00:00+08:00")}},
-			true, ReasonWithheld, "2026-11", "2026-11-12", "2026-11-30"},
+		{"refunded in full", "my-gig", "2026-11-20", []Contribution{gig("2026-11", 0)}, false, ReasonNothingWithheld, "2026-11", "", ""},
+		{"any platform's contribution", "my-gig", "2026-11-20", []Contribution{gig("2026-11", 0),
+			{PlatformID: "foodpanda", Period: "2026-11", WorkerShare: myr(50), PlatformShare: myr(0)}},
+			true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
+		{"the scheme's first day in its zone", "my-gig", "2026-01-01", []Contribution{gig("2026-01", 10)}, true, ReasonWithheld, "2026-01", "2026-01-01", "2026-01-31"},
 		{"before the scheme", "my-gig", "2025-12-31", nil, false, ReasonNotInForce, "", "", ""},
-		// Seoul is UTC+9: 2026-10-31T15:00Z is midnight of 1 November.
-		{"Seoul midnight", "kr-ei", "2026-11-01", []Contribution{{PlatformID: "coupang", Period: "2026-11", WorkerShare: krw(8000),
-			PlatformShare: krw(8000), FirstWithheld: at("2026-10-31T15:00:00Z")}}, true, ReasonWithheld, "2026-11", "2026-11-01", "2026-11-30"},
-		{"Seoul, a second earlier", "kr-ei", "2026-10-31", []Contribution{{PlatformID: "coupang", Period: "2026-10", WorkerShare: krw(8000),
-			PlatformShare: krw(8000), FirstWithheld: at("2026-10-31T14:59:59Z")}}, true, ReasonWithheld, "2026-10", "2026-10-31", "2026-10-31"},
-		{"under Korea's threshold, refunded at close", "kr-ei", "2026-10-20", []Contribution{{PlatformID: "coupang", Period: "2026-10",
-			WorkerShare: krw(0), PlatformShare: krw(0), FirstWithheld: at("2026-10-07T01:00:00Z")}}, false, ReasonNothingWithheld, "2026-10", "", ""},
+		{"Korea, February", "kr-ei", "2028-02-29", []Contribution{kr("2028-02", 8000)}, true, ReasonWithheld, "2028-02", "2028-02-01", "2028-02-29"},
+		{"under Korea's threshold, refunded at close", "kr-ei", "2026-10-20", []Contribution{kr("2026-10", 0)}, false, ReasonNothingWithheld, "2026-10", "", ""},
 		{"an entity levy decides nothing", "in-coss", "2026-06-01", nil, false, ReasonNotByContribution, "FY2026", "", ""},
+		{"India's year starts in April", "in-coss", "2026-03-31", nil, false, ReasonNotByContribution, "FY2025", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,8 +95,7 @@ func TestPayment(t *testing.T) {
 	}
 	paid := func(period, recognised string) Contribution {
 		return Contribution{PlatformID: "grab", PlanID: "2", Period: period, WorkerShare: myr(1940), PlatformShare: myr(0),
-			FirstWithheld: at(period + "-03T10:00:00+08:00"),
-			Statements:    []Statement{{ID: "RF18GRAB" + period[5:], Line: myr(1940), Outcome: "paid", Paid: true, RecognisedOn: day(recognised)}}}
+			Statements: []Statement{{ID: "RF18GRAB" + period[5:], Line: myr(1940), Outcome: "paid", Paid: true, RecognisedOn: day(recognised)}}}
 	}
 	oct := paid("2026-10", "2026-11-09")
 	unpaid := oct
