@@ -97,7 +97,7 @@ func (c Config) Plan(stored []State, found []Finding, now time.Time) []Change {
 		d := Digest(f, sev)
 		j, ok := byKey[f.Key]
 		if !ok {
-			out = append(out, Change{Finding: f, Severity: sev, Digest: d, Status: Open, Action: Detected})
+			out = append(out, Change{Finding: f, Severity: sev, Digest: d, Status: Open, Action: Detected, Note: f.Evidence.Detail})
 			continue
 		}
 		seen[j] = true

@@ -198,9 +198,9 @@ type Unregistered struct {
 }
 
 // FromUnregistered returns the unregistered_worker finding, or false
-// when the worker is registered now.
+// when the worker is registered now or the entries net to nothing.
 func FromUnregistered(u *Unregistered) (Finding, bool) {
-	if u.Registered {
+	if u.Registered || u.Amount <= 0 {
 		return Finding{}, false
 	}
 	return Finding{Key: Key{Kind: UnregisteredWorker, PlatformID: u.PlatformID, SchemeID: u.SchemeID, Period: u.Period, Subject: u.Worker},
