@@ -302,36 +302,34 @@ func paidCover(p gateway.Period, cs []Contribution, date calendar.Date, v *gatew
 				total, p.Key, c.PlatformID, c.Shortfall), calendar.Date{}, calendar.Date{})
 			continue
 		}
-		var paid *Statement
-		for i := range c.Statements {
-			st := &c.Statements[i]
-			if st.Line.Amount > 0 && st.Paid && !st.RecognisedOn.IsZero() && (paid == nil || st.RecognisedOn.Before(paid.RecognisedOn)) {
-				paid = st
-			}
-		}
-		if paid == nil {
-			if len(c.Statements) == 0 {
-				set(ReasonNotStated, fmt.Sprintf("%s was withheld in %s by %s, but the period is not stated yet.", total, p.Key, c.PlatformID),
-					calendar.Date{}, calendar.Date{})
+		anyPaid := false
+		for _, st := range c.Statements {
+			if st.Line.Amount <= 0 || !st.Paid || st.RecognisedOn.IsZero() {
 				continue
 			}
+			anyPaid = true
+			f := st.RecognisedOn
+			u := lastDay(v, f)
+			switch {
+			case date.Before(f):
+				set(ReasonPaidLater, fmt.Sprintf("%s of %s on statement %s was recognised on %s, after %s.", total, p.Key, st.ID, f, date), f, u)
+			case u.Before(date):
+				set(ReasonCoverEnded, fmt.Sprintf("%s of %s on statement %s was recognised on %s and covered to %s, before %s.", total, p.Key, st.ID, f, u, date), f, u)
+			default:
+				why = fmt.Sprintf("%s of %s on statement %s of %s was paid and recognised on %s: covered from %s to %s.", total, p.Key, st.ID,
+					c.PlatformID, f, f, u)
+				return ReasonPaid, why, f, u
+			}
+		}
+		switch {
+		case anyPaid:
+		case len(c.Statements) == 0:
+			set(ReasonNotStated, fmt.Sprintf("%s was withheld in %s by %s, but the period is not stated yet.", total, p.Key, c.PlatformID),
+				calendar.Date{}, calendar.Date{})
+		default:
 			st := c.Statements[len(c.Statements)-1]
 			set(ReasonNotPaid, fmt.Sprintf("%s of %s is on statement %s of %s, which is not paid in full (%s).", total, p.Key, st.ID,
 				c.PlatformID, outcomeText(st.Outcome)), calendar.Date{}, calendar.Date{})
-			continue
-		}
-		f := paid.RecognisedOn
-		u := lastDay(v, f)
-		switch {
-		case date.Before(f):
-			set(ReasonPaidLater, fmt.Sprintf("%s of %s on statement %s was recognised on %s, after %s.", total, p.Key, paid.ID, f, date), f, u)
-		case u.Before(date):
-			set(ReasonCoverEnded, fmt.Sprintf("%s of %s on statement %s was recognised on %s and covered to %s, before %s.", total, p.Key, paid.ID, f, u, date), f, u)
-		default:
-			reason, from, until = ReasonPaid, f, u
-			why = fmt.Sprintf("%s of %s on statement %s of %s was paid and recognised on %s: covered from %s to %s.", total, p.Key, paid.ID,
-				c.PlatformID, f, f, u)
-			return
 		}
 	}
 	return reason, why, from, until
@@ -341,14 +339,7 @@ func paidCover(p gateway.Period, cs []Contribution, date calendar.Date, v *gatew
 // day before the same day one period later (clamped to the end of a
 // shorter month).
 func lastDay(v *gateway.PlanVersion, from calendar.Date) calendar.Date {
-	months := 1
-	switch v.Period {
-	case gateway.PeriodQuarter:
-		months = 3
-	case gateway.PeriodYear:
-		months = 12
-	}
-	y, m := from.Year, from.Month+time.Month(months)
+	y, m := from.Year, from.Month+time.Month(CoverMonths(v))
 	end := calendar.D(y, m+1, 0) // last day of the target month
 	day := calendar.D(y, m, from.Day)
 	if from.Day > end.Day {
@@ -428,4 +419,17 @@ func RegistrationsOn(steps []Step, date calendar.Date) []Registration {
 		out = append(out, *by[p])
 	}
 	return out
+}
+
+// CoverMonths is how many months one paid contribution covers: one
+// period of the plan.
+func CoverMonths(v *gateway.PlanVersion) int {
+	switch v.Period {
+	case gateway.PeriodQuarter:
+		return 3
+	case gateway.PeriodYear:
+		return 12
+	default:
+		return 1
+	}
 }

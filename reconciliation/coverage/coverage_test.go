@@ -174,3 +174,37 @@ func TestRegistrationsOn(t *testing.T) {
 		}
 	}
 }
+
+func TestRatio(t *testing.T) {
+	for _, tt := range []struct {
+		r    Ratio
+		want string
+	}{
+		{Ratio{2, 3}, "0.6667"}, {Ratio{1, 3}, "0.3333"}, {Ratio{3, 3}, "1.0000"}, {Ratio{0, 7}, "0.0000"},
+		{Ratio{1, 8}, "0.1250"}, {Ratio{1, 20000}, "0.0001"}, {Ratio{1, 20001}, "0.0000"}, {Ratio{1, 0}, ""},
+	} {
+		if got := tt.r.Decimal(4); got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.r, got, tt.want)
+		}
+	}
+}
+
+// TestStatisticsPeriods: a month's period counts in its own month, a
+// year's in the month it ends (India's financial year: March).
+func TestStatisticsPeriods(t *testing.T) {
+	c := catalog(t)
+	sess, _ := c.Scheme("my-sess")
+	ps := StatisticsPeriods(sess, day("2026-11-01"), day("2027-01-01"))
+	if len(ps) != 3 || ps[0].Period != "2026-11" || ps[2].Month != "2027-01" || ps[0].LastDay.String() != "2026-11-30" ||
+		ps[1].Candidates[0] != "2026-11" || len(ps[1].Candidates) != Lookback || ps[0].CoverMonths != 1 {
+		t.Errorf("SESS periods = %+v", ps)
+	}
+	coss, _ := c.Scheme("in-coss")
+	ps = StatisticsPeriods(coss, day("2026-01-01"), day("2026-12-01"))
+	if len(ps) != 1 || ps[0].Month != "2026-03" || ps[0].Period != "FY2025" || ps[0].FirstDay.String() != "2025-04-01" || ps[0].Candidates != nil {
+		t.Errorf("CoSS periods = %+v", ps)
+	}
+	if _, err := ParseMonth("from", "2026-13"); gateway.ErrorCode(err) != gateway.EINVALID {
+		t.Errorf("bad month: %v", err)
+	}
+}
