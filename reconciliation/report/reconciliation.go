@@ -21,10 +21,15 @@ type Line struct {
 	Expected int64
 	// Advised is the total of the remittance advice for the period.
 	Advised int64
-	// Paid is what receipts paid towards Expected; Overpaid what they
-	// paid beyond it (a credit carried forward).
-	Paid     int64
-	Overpaid int64
+	// Paid is what was paid towards Expected, credit carried in from
+	// other periods included; Overpaid the credit no open statement
+	// needed. CarriedIn is the part of Paid that came from receipts
+	// identified for other periods, CarriedOut what receipts identified
+	// for this period paid to other periods.
+	Paid       int64
+	Overpaid   int64
+	CarriedIn  int64
+	CarriedOut int64
 	// InterestCharged is the interest on parts paid late; InterestAccrued
 	// the interest, as of the run, on what is still open past its due
 	// date.
@@ -40,7 +45,10 @@ type Line struct {
 	Mismatches int // workers on which advice and statements disagree
 }
 
-// Received is what arrived for the period: paid plus overpaid.
+// Received is the money credited to the period: paid (credit carried in
+// included) plus overpaid. Money a receipt identified for this period paid
+// to another period is that period's; summed over periods, nothing is
+// counted twice.
 func (l *Line) Received() (gateway.Money, error) {
 	return l.money(l.Paid).Add(l.money(l.Overpaid))
 }
@@ -76,6 +84,8 @@ var LineColumns = []Column{
 	{Key: "interest_charged", Title: "Interest charged", Kind: KindMoney, Width: 16},
 	{Key: "interest_accrued", Title: "Interest accrued", Kind: KindMoney, Width: 16},
 	{Key: "interest", Title: "Interest", Kind: KindMoney, Width: 16},
+	{Key: "carried_in", Title: "Credit carried in", Kind: KindMoney, Width: 16},
+	{Key: "carried_out", Title: "Credit carried out", Kind: KindMoney, Width: 16},
 	{Key: "status", Title: "Status", Kind: KindText},
 	{Key: "late", Title: "Late", Kind: KindBool, Width: 6},
 	{Key: "due_date", Title: "Due date", Kind: KindDate, Width: 12},
@@ -210,8 +220,9 @@ func (r *Reconciliation) add(l *Line) error {
 	v[0], v[1], v[2], v[3], v[4] = Text(l.PlatformID), Text(l.PlatformName), Text(l.SchemeID), Text(l.Period), Text(string(l.Currency))
 	v[5], v[6], v[7], v[8] = Amount(l.money(l.Expected)), Amount(l.money(l.Advised)), Amount(rec), Amount(vr)
 	v[9], v[10], v[11] = Amount(l.money(l.InterestCharged)), Amount(l.money(l.InterestAccrued)), Amount(in)
-	v[12], v[13], v[14] = Text(l.Status), Bool(l.Late), Day(l.DueDate)
-	v[15], v[16] = Text(strings.Join(l.References, " ")), Int(int64(l.Mismatches))
+	v[12], v[13] = Amount(l.money(l.CarriedIn)), Amount(l.money(l.CarriedOut))
+	v[14], v[15], v[16] = Text(l.Status), Bool(l.Late), Day(l.DueDate)
+	v[17], v[18] = Text(strings.Join(l.References, " ")), Int(int64(l.Mismatches))
 	return r.w.Row(v)
 }
 

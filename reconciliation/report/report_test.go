@@ -175,7 +175,7 @@ func TestReconciliationCSV(t *testing.T) {
 	}
 	grab := recs[2]
 	if grab[1] != "'=Ride" || grab[5] != "1234.56" || grab[7] != "1240.00" || grab[8] != "5.44" || grab[11] != "0.07" ||
-		grab[13] != "true" || grab[14] != "2026-11-15" || grab[15] != "RF1 RF2" || grab[16] != "3" {
+		grab[13] != "0.00" || grab[15] != "true" || grab[16] != "2026-11-15" || grab[17] != "RF1 RF2" || grab[18] != "3" {
 		t.Errorf("grab row = %q", grab)
 	}
 	if krw := recs[1]; krw[5] != "16000" || krw[8] != "-6000" {
@@ -251,9 +251,9 @@ func TestReconciliationXLSX(t *testing.T) {
 		{"lines", "F3", "1234.56", "1,234.56"},
 		{"lines", "H3", "1240.00", "1,240.00"},
 		{"lines", "L3", "0.07", "0.07"},
-		{"lines", "O3", "46341", "2026-11-15"},
-		{"lines", "P3", "RF1 RF2", "RF1 RF2"},
-		{"lines", "Q3", "3", "3"},
+		{"lines", "Q3", "46341", "2026-11-15"},
+		{"lines", "R3", "RF1 RF2", "RF1 RF2"},
+		{"lines", "S3", "3", "3"},
 		{"lines", "B4", "", ""},
 		{"totals", "A2", "KRW", "KRW"},
 		{"totals", "C2", "21000", "21,000"},
@@ -270,7 +270,7 @@ func TestReconciliationXLSX(t *testing.T) {
 	if typ, _ := f.GetCellType("lines", "F3"); typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber {
 		t.Errorf("an amount's cell type = %v, want a number", typ)
 	}
-	if typ, _ := f.GetCellType("lines", "N3"); typ != excelize.CellTypeBool {
+	if typ, _ := f.GetCellType("lines", "P3"); typ != excelize.CellTypeBool {
 		t.Errorf("late's cell type = %v, want a boolean", typ)
 	}
 	rows, err := f.GetRows("lines")
