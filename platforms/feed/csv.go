@@ -177,10 +177,9 @@ type Row struct {
 // messages, with Field naming the CSV column instead of the JSON path and
 // Line the file line where the row starts. The upload's own checks
 // (CSVDefaults: platform, currency, time bounds) apply on top: they are the
-// Policy every door shares. The header may name the worker by national ID
-// alone, but Event.Earning still requires worker_ref on every event, so such
-// rows are rejected until the event accepts a worker known only by national
-// ID.
+// Policy every door shares. A row may name the worker by national ID alone:
+// it is keyed (CSVDefaults.WorkerKey) and the event carries the worker key,
+// as a JSON event with national_id does at the HTTP door.
 type CSVReader struct {
 	defaults CSVDefaults
 	policy   Policy // the platform checks every door applies

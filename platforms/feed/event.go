@@ -10,6 +10,7 @@
 //	  "event_id": "ord-1001",                         // unique per platform
 //	  "platform_id": "demo",
 //	  "worker_ref": "drv-77",                         // the platform's own reference
+//	  "national_id": {"country": "MY", "number": "…"}, // HTTP doors only: keyed, never forwarded
 //	  "occurred_at": "2026-10-03T08:15:00+08:00",     // RFC 3339 with offset
 //	  "gross": {"currency": "MYR", "value": "23.50"}, // decimal string, never a number
 //	  "exclusions": {"tips": {"currency": "MYR", "value": "2.00"}},
@@ -19,6 +20,14 @@
 //	  "kind": "earning",                              // earning | reversal | adjustment
 //	  "reverses": ""                                  // original event id, for a reversal
 //	}
+//
+// The worker is named by worker_ref, by national_id, or both. A national ID
+// is taken only where the gateway holds the worker-key secret, the HTTP
+// doors (Policy.WorkerKey): there it is validated, replaced by its worker key
+// (worker_key) and dropped, so the message written to Kafka, the logs and
+// every answer carry the worker key and never the number. A message produced
+// straight to Kafka must not carry one: it is rejected with code
+// raw_national_id (see Redact for what is kept of such a message).
 package feed
 
 import (
@@ -44,6 +53,7 @@ type Event struct {
 	PlatformID string      `json:"platform_id"`
 	WorkerRef  string      `json:"worker_ref,omitempty"`
 	WorkerKey  string      `json:"worker_key,omitempty"`
+	NationalID *NationalID `json:"national_id,omitempty"`
 	OccurredAt string      `json:"occurred_at"`
 	Gross      *Amount     `json:"gross"`
 	Exclusions *Exclusions `json:"exclusions,omitempty"`
@@ -53,6 +63,28 @@ type Event struct {
 	Kind       string      `json:"kind,omitempty"`
 	Reverses   string      `json:"reverses,omitempty"`
 }
+
+// NationalID is a worker's national ID as a platform sends it, the shape of
+// POST /v1/workers: an ISO 3166-1 alpha-2 country and the number as
+// written. It never leaves the HTTP door: Policy.WorkerKey replaces it by
+// the worker key.
+type NationalID struct {
+	Country string `json:"country"`
+	Number  string `json:"number"`
+}
+
+// Detail codes about the worker's identity, in addition to those of
+// identity.Normalize (on national_id.number, or national_id.country for
+// unsupported_country).
+const (
+	// CodeRawNationalID: a national ID where none may be taken (a message
+	// produced straight to Kafka, or a door without the worker-key secret).
+	CodeRawNationalID = "raw_national_id"
+	// CodeNoWorker: neither worker_ref nor national_id (nor worker_key).
+	CodeNoWorker = "required"
+	// CodeWorkerKeyAndNationalID: both worker_key and national_id.
+	CodeWorkerKeyAndNationalID = "ambiguous_worker"
+)
 
 // Amount is money on the wire: a currency code and a decimal string.
 type Amount struct {
@@ -158,6 +190,10 @@ func (ev Event) Earning() (gateway.Earning, error) {
 		details = append(details, gateway.Detail{Field: "version", Code: "unsupported_version",
 			Message: fmt.Sprintf("version %d is not supported; send %d", ev.Version, Version)})
 	}
+	if ev.NationalID != nil {
+		details = append(details, gateway.Detail{Field: "national_id", Code: CodeRawNationalID,
+			Message: "a national ID is not taken here: a message produced to Kafka names the worker by worker_ref or worker_key; POST /v1/earnings keys national IDs"})
+	}
 	e := gateway.Earning{
 		EventID:    ev.EventID,
 		PlatformID: ev.PlatformID,
@@ -231,6 +267,14 @@ func (ev Event) Earning() (gateway.Earning, error) {
 			// already reported.
 			if !grossOK && strings.HasPrefix(d.Field, "gross") {
 				continue
+			}
+			if d.Field == "worker_ref" && d.Code == "required" {
+				// A worker named by national ID (keyed) needs no
+				// reference; a raw national ID is reported above.
+				if ev.WorkerKey != "" || ev.NationalID != nil {
+					continue
+				}
+				d.Code, d.Message = CodeNoWorker, "name the worker by worker_ref, national_id {country, number}, or both"
 			}
 			if hasField(details, d.Field) {
 				continue
@@ -363,4 +407,71 @@ func Identify(data []byte) (platformID, eventID string) {
 	p, _ := ids.PlatformID.(string)
 	e, _ := ids.EventID.(string)
 	return p, e
+}
+
+// Redact returns a message with the number of any national_id masked (all
+// but its last two characters, all of a short one), for keeping or
+// forwarding a message that was refused: a message produced to Kafka with a
+// raw national ID is rejected (raw_national_id), and what the gateway keeps
+// of it (the dead-letter topic, GET /v1/rejections) must not hold the
+// number. A message with no national_id is returned as it is; one that is
+// not a JSON object but mentions one is replaced whole.
+func Redact(data []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		if bytes.Contains(bytes.ToLower(data), []byte("national")) {
+			// Too broken to mask a field of: keep none of it.
+			return []byte(`{"redacted":"the message is not a JSON object and may hold a national ID"}`)
+		}
+		return data
+	}
+	// The decoder matches field names without regard to case.
+	found := false
+	for name, raw := range m {
+		if !strings.EqualFold(name, "national_id") {
+			continue
+		}
+		found = true
+		m[name] = redactID(raw)
+	}
+	if !found {
+		return data
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return data
+	}
+	return out
+}
+
+func redactID(raw json.RawMessage) json.RawMessage {
+	var nid map[string]json.RawMessage
+	if json.Unmarshal(raw, &nid) != nil {
+		// Not an object: drop it whole.
+		return json.RawMessage(`"(redacted)"`)
+	}
+	for k, v := range nid {
+		if strings.EqualFold(k, "country") {
+			continue
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			nid[k] = json.RawMessage(`"(redacted)"`)
+			continue
+		}
+		nid[k], _ = json.Marshal(maskID(s))
+	}
+	out, _ := json.Marshal(nid)
+	return out
+}
+
+// Redacted returns ev with the number of its national ID masked, for a
+// rejected event whose content is kept or hashed.
+func (ev Event) Redacted() Event {
+	if ev.NationalID != nil {
+		n := *ev.NationalID
+		n.Number = maskID(n.Number)
+		ev.NationalID = &n
+	}
+	return ev
 }

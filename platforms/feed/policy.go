@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -45,6 +46,15 @@ type Policy struct {
 	// MaxSkew is how far past Now an occurred_at may be, for platform
 	// clocks that run a little fast. Default DefaultMaxSkew.
 	MaxSkew time.Duration
+
+	// WorkerKey turns a national ID and its country into a worker key, as
+	// CSVDefaults.WorkerKey does: its errors are *gateway.Error values whose
+	// messages never hold the number (identity.Normalize and Keyer.Key fit);
+	// any other error is returned as it is. With it, an event's national_id
+	// is validated and replaced by worker_key before anything else sees the
+	// event. Nil: an event with a national_id is refused (raw_national_id),
+	// as the engine refuses one produced straight to Kafka.
+	WorkerKey func(country, nationalID string) (string, error)
 }
 
 // Check applies the policy to a decoded event. It returns nil, a
@@ -92,7 +102,27 @@ func (p Policy) Event(ev Event) (gateway.Earning, error) {
 	if d := p.platformMismatch(ev.PlatformID); d != nil {
 		return gateway.Earning{}, mismatchError(*d)
 	}
+	var keyed []gateway.Detail
+	if ev.NationalID != nil && p.WorkerKey != nil {
+		nid := ev.NationalID
+		ev.NationalID = nil
+		var err error
+		if keyed, err = p.key(&ev, nid); err != nil {
+			return gateway.Earning{}, err
+		}
+	}
 	e, err := ev.Earning()
+	if len(keyed) > 0 {
+		var ge *gateway.Error
+		if err != nil && !errors.As(err, &ge) {
+			return gateway.Earning{}, err
+		}
+		all := keyed
+		if ge != nil {
+			all = append(all, ge.Details...)
+		}
+		return gateway.Earning{}, &gateway.Error{Code: gateway.EINVALID, Message: "invalid earnings event", Details: all}
+	}
 	if err != nil {
 		return gateway.Earning{}, err
 	}
@@ -100,6 +130,50 @@ func (p Policy) Event(ev Event) (gateway.Earning, error) {
 		return gateway.Earning{}, err
 	}
 	return e, nil
+}
+
+// key validates a national ID with WorkerKey and sets ev.WorkerKey to its
+// worker key. It returns the problems found, each naming national_id.number
+// or national_id.country; the error is a failure of WorkerKey that is not
+// about the input.
+func (p Policy) key(ev *Event, nid *NationalID) ([]gateway.Detail, error) {
+	switch {
+	case ev.WorkerKey != "":
+		return []gateway.Detail{{Field: "national_id", Code: CodeWorkerKeyAndNationalID,
+			Message: "name the worker by national_id or by worker_key, not both"}}, nil
+	case nid.Country == "":
+		return []gateway.Detail{{Field: "national_id.country", Code: "required",
+			Message: "national_id.country is required: the ISO 3166-1 alpha-2 code of the country that issued the number"}}, nil
+	}
+	key, err := p.WorkerKey(nid.Country, nid.Number)
+	var ge *gateway.Error
+	switch {
+	case err == nil:
+		ev.WorkerKey = key
+		return nil, nil
+	case !errors.As(err, &ge):
+		return nil, fmt.Errorf("key national ID: %w", err)
+	}
+	var ds []gateway.Detail
+	for _, d := range ge.Details {
+		d.Field = NationalIDField(d.Code)
+		ds = append(ds, d)
+	}
+	if len(ds) == 0 {
+		ds = append(ds, gateway.Detail{Field: "national_id.number", Code: "invalid", Message: ge.Message})
+	}
+	return ds, nil
+}
+
+// NationalIDField is the JSON field an identity.Normalize detail code is
+// about: national_id.country for an unsupported country, otherwise
+// national_id.number. POST /v1/workers and the JSON doors name the same
+// fields.
+func NationalIDField(code string) string {
+	if code == "unsupported_country" {
+		return "national_id.country"
+	}
+	return "national_id.number"
 }
 
 // Mismatch returns the not_found error of an event naming another platform
