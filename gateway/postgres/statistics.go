@@ -1,0 +1,214 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/coverbridge/coverbridge/gateway"
+	"github.com/coverbridge/coverbridge/reconciliation/calendar"
+	"github.com/coverbridge/coverbridge/reconciliation/coverage"
+)
+
+// StatisticsQuery selects coverage statistics: the months From to To
+// (first days of months) and the groups rows are split by besides the
+// month.
+type StatisticsQuery struct {
+	From, To                       calendar.Date
+	ByScheme, ByPlatform, BySector bool
+}
+
+// StatisticsRow is one month and group of the coverage statistics.
+type StatisticsRow struct {
+	Month      string // "2026-10"
+	SchemeID   string // "" unless grouped by scheme
+	PlatformID string // "" unless grouped by platform
+	Sector     string // "" unless grouped by sector, or when no registration names one
+	Active     int64  // workers with earnings in a period that ends in the month
+	Covered    int64  // of those, workers covered in that period under the scheme's rule
+	// Due is what the statements of the periods ending in the month state,
+	// Collected what the latest matching run found paid towards them, per
+	// currency. Statements are per platform, scheme and period: rows split
+	// by sector carry none.
+	Due, Collected []gateway.Money
+}
+
+// CoverageStatistics counts, per month and group, the workers with
+// earnings, those covered by their scheme's rule, and the contributions
+// due and collected. All of it is read set-based in one snapshot:
+//
+//   - a worker is active in a scheme's period when the engine's totals
+//     (worker_periods, which follow earnings moved out of suspense) hold
+//     events with a positive gross;
+//   - covered on withholding: some platform's contribution in the period
+//     is positive net of what close settled; on payment: a statement line
+//     of the worker, on a statement the latest matching run found paid in
+//     full and not short of the plan's amount by a standing shortfall
+//     notice, was recognised on a day whose cover (one period from that
+//     day) meets the period. Schemes whose cover contributions do not
+//     decide (basis none) count no workers, only money;
+//   - the sector is the one the worker's registration with the platform
+//     under the scheme names (the latest start or change that names one,
+//     in force at the period's end): the ledger does not keep the event's
+//     category, and reading every event's payload would cost a scan of the
+//     events table; workers the platform never registered have none ("").
+//
+// Periods longer than a month (quarters, years) count in the month in
+// which they end.
+func (db *DB) CoverageStatistics(ctx context.Context, catalog *gateway.Catalog, q StatisticsQuery) ([]StatisticsRow, error) {
+	var schemes, periods, months, bases []string
+	var firsts, lasts []time.Time
+	var cover []int32
+	var candSchemes, candPeriods []string
+	for _, s := range catalog.Schemes() {
+		for _, mp := range coverage.StatisticsPeriods(s, q.From, q.To) {
+			schemes, periods, months, bases = append(schemes, mp.SchemeID), append(periods, mp.Period), append(months, mp.Month), append(bases, string(mp.Basis))
+			firsts = append(firsts, mp.FirstDay.Start(time.UTC))
+			lasts = append(lasts, mp.LastDay.Start(time.UTC))
+			cover = append(cover, int32(mp.CoverMonths))
+			for _, c := range mp.Candidates {
+				candSchemes, candPeriods = append(candSchemes, mp.SchemeID), append(candPeriods, c)
+			}
+		}
+	}
+	type key struct{ month, scheme, platform, sector string }
+	by := map[key]*StatisticsRow{}
+	row := func(k key) *StatisticsRow {
+		r, ok := by[k]
+		if !ok {
+			r = &StatisticsRow{Month: k.month, SchemeID: k.scheme, PlatformID: k.platform, Sector: k.sector}
+			by[k] = r
+		}
+		return r
+	}
+	err := db.readOnly(ctx, func(tx pgx.Tx) error {
+		clear(by)
+		rows, err := tx.Query(ctx, statisticsWorkersSQL, schemes, periods, months, bases, firsts, lasts, cover,
+			candSchemes, candPeriods, q.ByScheme, q.ByPlatform, q.BySector)
+		if err != nil {
+			return fmt.Errorf("count covered workers: %w", err)
+		}
+		var k key
+		var active, covered int64
+		if _, err := pgx.ForEachRow(rows, []any{&k.month, &k.scheme, &k.platform, &k.sector, &active, &covered}, func() error {
+			r := row(k)
+			r.Active, r.Covered = active, covered
+			return nil
+		}); err != nil {
+			return fmt.Errorf("count covered workers: %w", err)
+		}
+		if q.BySector {
+			return nil
+		}
+		rows, err = tx.Query(ctx, statisticsMoneySQL, schemes, periods, months, q.ByScheme, q.ByPlatform)
+		if err != nil {
+			return fmt.Errorf("sum contributions: %w", err)
+		}
+		var cur string
+		var due, collected int64
+		k.sector = ""
+		_, err = pgx.ForEachRow(rows, []any{&k.month, &k.scheme, &k.platform, &cur, &due, &collected}, func() error {
+			r := row(k)
+			c := gateway.Currency(strings.TrimSpace(cur))
+			r.Due = append(r.Due, gateway.Money{Amount: due, Currency: c})
+			r.Collected = append(r.Collected, gateway.Money{Amount: collected, Currency: c})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sum contributions: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StatisticsRow, 0, len(by))
+	for _, r := range by {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b StatisticsRow) int {
+		return strings.Compare(a.Month+"\x00"+a.SchemeID+"\x00"+a.PlatformID+"\x00"+a.Sector,
+			b.Month+"\x00"+b.SchemeID+"\x00"+b.PlatformID+"\x00"+b.Sector)
+	})
+	return out, nil
+}
+
+const statisticsWorkersSQL = `
+WITH m AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::int[])
+        AS m(scheme_id, period, month, basis, first_day, last_day, cover_months)
+    WHERE basis <> 'none'
+), wp AS (
+    SELECT m.month, m.scheme_id, m.period, m.basis, m.first_day, m.last_day, m.cover_months, w.platform_id, w.worker_id,
+           w.events, w.gross, w.worker_minor + w.platform_minor + w.settled_worker + w.settled_platform AS net
+    FROM m JOIN worker_periods w ON w.scheme_id = m.scheme_id AND w.period = m.period
+), act AS (
+    SELECT DISTINCT month, scheme_id, period, basis, first_day, last_day, cover_months, platform_id, worker_id
+    FROM wp WHERE events > 0 AND gross > 0
+), wcov AS (
+    SELECT DISTINCT scheme_id, period, worker_id FROM wp WHERE basis = 'withholding' AND net > 0
+), paid AS (
+    SELECT sl.worker_key AS worker_id, s.scheme_id, r.recognised
+    FROM unnest($8::text[], $9::text[]) AS c(scheme_id, period)
+    JOIN statements s ON s.scheme_id = c.scheme_id AND s.period = c.period
+    JOIN reconciliation_outcomes o ON o.platform_id = s.platform_id AND o.scheme_id = s.scheme_id AND o.period = s.period
+    CROSS JOIN LATERAL (SELECT max(ma.value_date) AS recognised FROM match_allocations ma
+                        WHERE ma.statement_id = s.id AND NOT ma.overpayment) r
+    JOIN statement_lines sl ON sl.statement_id = s.id AND sl.worker_minor + sl.platform_minor > 0
+    WHERE r.recognised IS NOT NULL
+      AND EXISTS (SELECT 1 FROM jsonb_array_elements(o.statements) x
+                  WHERE x->>'id' = s.id AND (x->>'open_minor')::bigint = 0 AND (x->>'paid_minor')::bigint > 0)
+      AND NOT EXISTS (
+          SELECT 1 FROM (SELECT n.kind, n.expected_minor FROM settlement_notices n
+                         WHERE n.worker_id = sl.worker_key AND n.scheme_id = s.scheme_id AND n.period = s.period
+                           AND n.platform_id = s.platform_id
+                         ORDER BY n.id DESC LIMIT 1) ln
+          WHERE ln.kind = 'shortfall' AND ln.expected_minor > (
+              SELECT coalesce(sum(l2.worker_minor + l2.platform_minor), 0)
+              FROM statements s2 JOIN statement_lines l2 ON l2.statement_id = s2.id AND l2.worker_key = sl.worker_key
+              WHERE s2.platform_id = s.platform_id AND s2.scheme_id = s.scheme_id AND s2.period = s.period))
+), pcov AS (
+    SELECT DISTINCT a.scheme_id, a.period, a.worker_id
+    FROM act a JOIN paid p ON p.worker_id = a.worker_id AND p.scheme_id = a.scheme_id
+    WHERE a.basis = 'payment' AND p.recognised <= a.last_day
+      AND (CASE WHEN extract(day FROM p.recognised + make_interval(months => a.cover_months)) < extract(day FROM p.recognised)
+                THEN (p.recognised + make_interval(months => a.cover_months))::date
+                ELSE (p.recognised + make_interval(months => a.cover_months))::date - 1 END) >= a.first_day
+), cov AS (
+    SELECT * FROM wcov UNION SELECT * FROM pcov
+)
+SELECT a.month,
+       CASE WHEN $10 THEN a.scheme_id ELSE '' END,
+       CASE WHEN $11 THEN a.platform_id ELSE '' END,
+       CASE WHEN $12 THEN coalesce(sec.sector, '') ELSE '' END,
+       count(DISTINCT a.worker_id),
+       count(DISTINCT a.worker_id) FILTER (WHERE c.worker_id IS NOT NULL)
+FROM act a
+LEFT JOIN LATERAL (SELECT r.sector FROM registrations r
+                   WHERE $12 AND r.worker_key = a.worker_id AND r.platform_id = a.platform_id AND r.scheme_id = a.scheme_id
+                     AND r.change IN ('start', 'change') AND r.sector <> '' AND r.effective <= a.last_day
+                   ORDER BY r.effective DESC, r.id DESC LIMIT 1) sec ON true
+LEFT JOIN cov c ON c.scheme_id = a.scheme_id AND c.period = a.period AND c.worker_id = a.worker_id
+GROUP BY 1, 2, 3, 4`
+
+const statisticsMoneySQL = `
+WITH m AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS m(scheme_id, period, month)
+), due AS (
+    SELECT m.month, s.scheme_id, s.platform_id, s.currency, sum(s.total_minor)::bigint AS due
+    FROM m JOIN statements s ON s.scheme_id = m.scheme_id AND s.period = m.period
+    GROUP BY 1, 2, 3, 4
+), paid AS (
+    SELECT m.month, o.scheme_id, o.platform_id, o.currency, sum(o.paid_minor)::bigint AS paid
+    FROM m JOIN reconciliation_outcomes o ON o.scheme_id = m.scheme_id AND o.period = m.period
+    GROUP BY 1, 2, 3, 4
+)
+SELECT month, CASE WHEN $4 THEN scheme_id ELSE '' END, CASE WHEN $5 THEN platform_id ELSE '' END, currency,
+       coalesce(sum(due), 0)::bigint, coalesce(sum(paid), 0)::bigint
+FROM due FULL JOIN paid USING (month, scheme_id, platform_id, currency)
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4`
