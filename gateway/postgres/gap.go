@@ -43,7 +43,9 @@ type GapDetection struct {
 	Cured    int
 	Reopened int
 	Duration time.Duration
-	Kinds    map[gaps.Kind]int // findings by kind
+	// Of which: reading the facts and the stored gaps, planning, writing.
+	Read, Plan, Write time.Duration
+	Kinds             map[gaps.Kind]int // findings by kind
 }
 
 // DetectGaps finds the gaps as of now and makes the stored gaps agree (see
@@ -76,7 +78,10 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 		if err != nil {
 			return err
 		}
+		t := time.Now()
+		rep.Read = t.Sub(start)
 		changes := cfg.Plan(stored, found, now)
+		rep.Plan = time.Since(t)
 		for _, ch := range changes {
 			switch ch.Action {
 			case gaps.Detected:
@@ -89,9 +94,11 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 				rep.Reopened++
 			}
 		}
+		t = time.Now()
 		if err := applyGapChanges(ctx, tx, changes, now); err != nil {
 			return err
 		}
+		rep.Write = time.Since(t)
 		var run *int64
 		if rep.RunID > 0 {
 			run = &rep.RunID
@@ -340,6 +347,11 @@ func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now 
 		"currency", "amount_minor", "interest_minor", "severity", "since", "evidence", "digest", "status", "from_status", "cured",
 		"action", "note", "found"}, pgx.CopyFromRows(rows))
 	if err != nil {
+		return fmt.Errorf("stage gap changes: %w", err)
+	}
+	// A temporary table has no statistics until analyzed; without them
+	// the joins below would compare every change with every other.
+	if _, err := tx.Exec(ctx, `ANALYZE gap_changes`); err != nil {
 		return fmt.Errorf("stage gap changes: %w", err)
 	}
 	for _, q := range []string{
