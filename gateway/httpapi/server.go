@@ -85,6 +85,7 @@ type Config struct {
 	Advice       AdviceBooks    // remittance advice, for /v1/remittances
 	Finance      FinanceBooks   // bank files, matching runs and manual decisions, for /v1/finance
 	FinanceStore FinanceStore   // the latest matching result, for /v1/finance
+	Reports      ReportStore    // finance reports of the latest matching run, for /v1/finance/reports
 }
 
 // Server is the HTTP API.
@@ -150,6 +151,7 @@ func New(cfg Config) *Server {
 	v1.POST("/quote", s.quote)
 	s.statementRoutes(v1)
 	s.financeRoutes(v1)
+	s.reportRoutes(v1)
 	return s
 }
 
