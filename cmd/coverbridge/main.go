@@ -51,6 +51,7 @@ commands:
   plans     simulate a plan on earnings events: plans simulate --pack … --events …
   periods   close a scheme's period (periods close --scheme S --period 2026-10)
   receipts  import a bank file and match it: receipts import file.xml|file.csv [--csv-mapping …]
+  report    finance reports: report reconciliation --period 2026-10 --format xlsx --out r.xlsx; report aging; report suspense
   platforms onboard and list platforms: platforms create --id … --scheme my-gig:s83, platforms list
   keys      API keys: keys issue --platform P, keys list, keys rotate KEYID, keys revoke KEYID
   earnings  upload an earnings CSV file: earnings upload --api URL --key KEY file.csv
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPeriods(ctx, rest, stdout, stderr)
 	case "receipts":
 		return runReceipts(ctx, rest, stdout, stderr)
+	case "report":
+		return runReport(ctx, rest, stdout, stderr)
 	case "platforms":
 		return runPlatforms(ctx, rest, stdout, stderr)
 	case "keys":

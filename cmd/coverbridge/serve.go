@@ -145,7 +145,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			Platforms: db, Idempotency: db, Recorded: db,
 			UploadDir: filepath.Join(cfg.DataDir, "uploads"),
 			// Reconciliation: statements, advice, bank files, matching.
-			Statements: db, Advice: keeper, Finance: keeper, FinanceStore: db,
+			Statements: db, Advice: keeper, Finance: keeper, FinanceStore: db, Reports: db,
+			// Worker coverage, coverage statistics and worker notices.
+			Coverage: db, Notices: db,
 			Logger: log,
 			Ready: []httpapi.Check{
 				{Name: "postgres", Ping: db.Ping},
