@@ -374,6 +374,19 @@ func TestEveryRouteNeedsAKey(t *testing.T) {
 						t.Errorf("%s key: %d %s, want it allowed", who, rec.Code, rec.Body)
 					}
 				}
+			case strings.HasPrefix(rt.Path, "/v1/compliance"):
+				// Compliance: every platform's gaps, for compliance and
+				// admin keys only.
+				for _, who := range []string{"victim", "other", "finance"} {
+					if rec := r.do(rt.Method, target, r.tokens[who], body); rec.Code != http.StatusForbidden {
+						t.Errorf("%s key: %d %s, want 403", who, rec.Code, rec.Body)
+					}
+				}
+				for _, who := range []string{"compliance", "admin"} {
+					if rec := r.do(rt.Method, target, r.tokens[who], body); rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {
+						t.Errorf("%s key: %d %s, want it allowed", who, rec.Code, rec.Body)
+					}
+				}
 			case strings.HasPrefix(rt.Path, "/v1/statements"):
 				// Statements: a platform key reads its own, finance and
 				// admin every platform's, compliance none.

@@ -24,6 +24,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/access"
+	"github.com/coverbridge/coverbridge/reconciliation/gaps"
 )
 
 // Publisher writes messages to Kafka and returns once they are durable.
@@ -86,6 +87,10 @@ type Config struct {
 	Finance      FinanceBooks   // bank files, matching runs and manual decisions, for /v1/finance
 	FinanceStore FinanceStore   // the latest matching result, for /v1/finance
 	Reports      ReportStore    // finance reports of the latest matching run, for /v1/finance/reports
+
+	// Compliance (gap.go): gaps, their workflow and notices to platforms.
+	Gaps     GapStore    // gaps, history and notices, for /v1/compliance
+	GapRules gaps.Config // detection rules of POST /v1/compliance/detections; zero: the defaults
 }
 
 // Server is the HTTP API.
@@ -152,6 +157,7 @@ func New(cfg Config) *Server {
 	s.statementRoutes(v1)
 	s.financeRoutes(v1)
 	s.reportRoutes(v1)
+	s.gapRoutes(v1)
 	return s
 }
 
