@@ -45,7 +45,10 @@ type GapDetection struct {
 	Duration time.Duration
 	// Of which: reading the facts and the stored gaps, planning, writing.
 	Read, Plan, Write time.Duration
-	Kinds             map[gaps.Kind]int // findings by kind
+	// Reads is the time of each read: outcomes, suspense, unregistered,
+	// activity, withheld and stored (the stored gaps).
+	Reads map[string]time.Duration
+	Kinds map[gaps.Kind]int // findings by kind
 }
 
 // DetectGaps finds the gaps as of now and makes the stored gaps agree (see
@@ -58,7 +61,7 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 	}
 	start := time.Now()
 	now = now.UTC()
-	rep := GapDetection{Trigger: trigger, AsOf: now, Kinds: map[gaps.Kind]int{}}
+	rep := GapDetection{Trigger: trigger, AsOf: now, Kinds: map[gaps.Kind]int{}, Reads: map[string]time.Duration{}}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, gapLock); err != nil {
 			return fmt.Errorf("lock gaps: %w", err)
@@ -66,7 +69,12 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM reconciliation_runs`).Scan(&rep.RunID); err != nil {
 			return fmt.Errorf("read the latest run: %w", err)
 		}
-		found, err := findGaps(ctx, tx, cfg, now)
+		lap := time.Now()
+		stage := func(name string) {
+			t := time.Now()
+			rep.Reads[name], lap = t.Sub(lap), t
+		}
+		found, err := findGaps(ctx, tx, cfg, now, stage)
 		if err != nil {
 			return err
 		}
@@ -78,6 +86,7 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 		if err != nil {
 			return err
 		}
+		stage("stored")
 		t := time.Now()
 		rep.Read = t.Sub(start)
 		changes := cfg.Plan(stored, found, now)
@@ -140,7 +149,7 @@ func (db *DB) DetectGapsIfStale(ctx context.Context, cfg gaps.Config, now time.T
 }
 
 // findGaps reads the facts the rules look at and returns the findings.
-func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([]gaps.Finding, error) {
+func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time, stage func(string)) ([]gaps.Finding, error) {
 	var found []gaps.Finding
 	// Outcomes of the latest matching run, with their advice mismatches
 	// added up.
@@ -178,6 +187,8 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([
 		return nil, fmt.Errorf("read outcomes: %w", err)
 	}
 
+	stage("outcomes")
+
 	// Money in suspense.
 	rows, err = tx.Query(ctx, `
 		SELECT s.receipt_id::text, trim(s.currency), s.amount_minor, s.reason,
@@ -198,6 +209,8 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([
 		return nil, fmt.Errorf("read suspense: %w", err)
 	}
 
+	stage("suspense")
+
 	// Earnings of workers the platform had not registered, and whether a
 	// registration exists now.
 	rows, err = tx.Query(ctx, `
@@ -205,8 +218,11 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([
 		       sum(l.worker_minor + l.platform_minor)::bigint, count(*), min(l.created_at),
 		       (array_agg(l.event_id ORDER BY l.id))[1:5],
 		       EXISTS (SELECT 1 FROM registrations r
-		               WHERE r.platform_id = l.platform_id AND r.scheme_id = l.scheme_id AND r.change = 'start'
-		                 AND (r.worker_key = l.worker_id OR 'ref:' || r.platform_id || ':' || r.worker_ref = l.worker_id))
+		               WHERE r.platform_id = l.platform_id AND r.worker_ref = substr(l.worker_id, length(l.platform_id) + 6)
+		                 AND l.worker_id LIKE 'ref:%' AND r.scheme_id = l.scheme_id AND r.change = 'start')
+		       OR EXISTS (SELECT 1 FROM registrations r
+		               WHERE r.worker_key = l.worker_id AND r.platform_id = l.platform_id AND r.scheme_id = l.scheme_id
+		                 AND r.change = 'start')
 		FROM ledger_entries l WHERE NOT l.registered
 		GROUP BY l.platform_id, l.scheme_id, l.period, l.worker_id, l.currency
 		ORDER BY 1, 2, 3, 4`)
@@ -226,6 +242,8 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([
 	if err != nil {
 		return nil, fmt.Errorf("read unregistered earnings: %w", err)
 	}
+
+	stage("unregistered")
 
 	// Each platform's entries recorded in the quiet and trailing windows.
 	trailing, recent := cfg.Windows(now)
@@ -259,6 +277,8 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([
 		return nil, fmt.Errorf("read activity: %w", err)
 	}
 
+	stage("activity")
+
 	// Per worker, what was withheld in periods underpaid or missing past
 	// their due date and is not covered: each line's worker share times
 	// its statement's open part over its total, rounded down.
@@ -289,6 +309,7 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time) ([
 	if err != nil {
 		return nil, fmt.Errorf("read withheld contributions: %w", err)
 	}
+	stage("withheld")
 	return found, nil
 }
 
@@ -312,61 +333,77 @@ func gapStates(ctx context.Context, tx pgx.Tx) ([]gaps.State, error) {
 	return out, nil
 }
 
-// applyGapChanges writes a plan: the changes go to a staging table in one
-// COPY, then a few statements insert, update and record history.
+// applyGapChanges writes a plan: new gaps are copied straight into gaps
+// and their history written from the ids above the highest before (the
+// gaps' lock keeps other writers out); changes of stored gaps go to a
+// staging table in one COPY, then a few statements update them and record
+// their history.
 func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now time.Time) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE gap_changes (
-		    id bigint, kind text, platform_id text, scheme_id text, period text, subject text, currency text,
-		    amount_minor bigint, interest_minor bigint, severity text, since timestamptz, evidence text, digest bigint,
-		    status text, from_status text, cured boolean, action text, note text, found boolean
-		) ON COMMIT DROP`); err != nil {
-		return fmt.Errorf("stage gap changes: %w", err)
-	}
-	rows := make([][]any, len(changes))
-	for i, ch := range changes {
-		var id any
-		if ch.ID != 0 {
-			id = ch.ID
+	var fresh, stored [][]any
+	for _, ch := range changes {
+		var f gaps.Finding
+		if ch.Finding != nil {
+			f = *ch.Finding
 		}
-		row := []any{id, nil, nil, nil, nil, nil, nil, nil, nil, string(ch.Severity), nil, nil, ch.Digest,
-			string(ch.Status), string(ch.From), ch.Cured, string(ch.Action), ch.Note, ch.Finding != nil}
-		if f := ch.Finding; f != nil {
-			ev, err := json.Marshal(f.Evidence)
+		var ev any
+		if ch.Finding != nil {
+			b, err := json.Marshal(f.Evidence)
 			if err != nil {
 				return err
 			}
-			row[1], row[2], row[3], row[4], row[5] = string(f.Kind), f.PlatformID, f.SchemeID, f.Period, f.Subject
-			row[6], row[7], row[8], row[10], row[11] = string(f.Currency), f.Amount, f.Interest, f.Since, string(ev)
+			ev = string(b)
 		}
-		rows[i] = row
+		if ch.ID == 0 {
+			fresh = append(fresh, []any{string(f.Kind), f.PlatformID, f.SchemeID, f.Period, f.Subject, string(f.Currency), f.Amount,
+				f.Interest, string(ch.Severity), f.Since, ev, ch.Digest, string(ch.Status), now, now})
+			continue
+		}
+		row := []any{ch.ID, nil, nil, nil, nil, string(ch.Severity), ch.Digest, string(ch.Status), string(ch.From), ch.Cured,
+			string(ch.Action), ch.Note, ch.Finding != nil}
+		if ch.Finding != nil {
+			row[1], row[2], row[3], row[4] = string(f.Currency), f.Amount, f.Interest, f.Since
+		}
+		row = append(row, ev)
+		stored = append(stored, row)
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"gap_changes"}, []string{"id", "kind", "platform_id", "scheme_id", "period", "subject",
-		"currency", "amount_minor", "interest_minor", "severity", "since", "evidence", "digest", "status", "from_status", "cured",
-		"action", "note", "found"}, pgx.CopyFromRows(rows))
+	if len(fresh) > 0 {
+		var top int64
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM gaps`).Scan(&top); err != nil {
+			return fmt.Errorf("write new gaps: %w", err)
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"gaps"}, []string{"kind", "platform_id", "scheme_id", "period", "subject", "currency",
+			"amount_minor", "interest_minor", "severity", "since", "evidence", "digest", "status", "detected_at", "updated_at"},
+			pgx.CopyFromRows(fresh))
+		if err != nil {
+			return fmt.Errorf("write new gaps: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO gap_history (gap_id, at, actor, action, to_status, amount_minor, severity, note)
+			SELECT id, $2, 'detection', 'detected', status, amount_minor, severity, coalesce(evidence->>'detail', '')
+			FROM gaps WHERE id > $1 ORDER BY id`, top, now); err != nil {
+			return fmt.Errorf("write new gaps: %w", err)
+		}
+	}
+	if len(stored) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE gap_changes (
+		    id bigint, currency text, amount_minor bigint, interest_minor bigint, since timestamptz, severity text, digest bigint,
+		    status text, from_status text, cured boolean, action text, note text, found boolean, evidence text
+		) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("stage gap changes: %w", err)
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"gap_changes"}, []string{"id", "currency", "amount_minor", "interest_minor", "since",
+		"severity", "digest", "status", "from_status", "cured", "action", "note", "found", "evidence"}, pgx.CopyFromRows(stored))
 	if err != nil {
 		return fmt.Errorf("stage gap changes: %w", err)
 	}
 	// A temporary table has no statistics until analyzed; without them
-	// the joins below would compare every change with every other.
+	// the joins below would not use the gaps' key.
 	if _, err := tx.Exec(ctx, `ANALYZE gap_changes`); err != nil {
 		return fmt.Errorf("stage gap changes: %w", err)
 	}
 	for _, q := range []string{
-		`WITH ins AS (
-		    INSERT INTO gaps (kind, platform_id, scheme_id, period, subject, currency, amount_minor, interest_minor, severity, since,
-		                      evidence, digest, status, detected_at, updated_at)
-		    SELECT kind, platform_id, scheme_id, period, subject, currency, amount_minor, interest_minor, severity, since,
-		           evidence::jsonb, digest, status, $1, $1
-		    FROM gap_changes WHERE id IS NULL ORDER BY kind, platform_id, scheme_id, period, subject
-		    RETURNING id, kind, platform_id, scheme_id, period, subject, status, amount_minor, severity)
-		 INSERT INTO gap_history (gap_id, at, actor, action, to_status, amount_minor, severity, note)
-		 SELECT ins.id, $1, 'detection', 'detected', ins.status, ins.amount_minor, ins.severity, c.note
-		 FROM ins JOIN gap_changes c ON c.id IS NULL AND (c.kind, c.platform_id, c.scheme_id, c.period, c.subject) =
-		                                                  (ins.kind, ins.platform_id, ins.scheme_id, ins.period, ins.subject)
-		 ORDER BY ins.id`,
 		`UPDATE gaps g SET currency = c.currency, amount_minor = c.amount_minor, interest_minor = c.interest_minor,
 		        severity = c.severity, since = c.since, evidence = c.evidence::jsonb, digest = c.digest, status = c.status,
 		        cured = false, updated_at = $1
@@ -376,7 +413,7 @@ func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now 
 		`INSERT INTO gap_history (gap_id, at, actor, action, from_status, to_status, amount_minor, severity, note)
 		 SELECT id, $1, 'detection', action, from_status, CASE WHEN from_status <> '' THEN status ELSE '' END,
 		        amount_minor, severity, note
-		 FROM gap_changes WHERE id IS NOT NULL AND action <> '' ORDER BY id`,
+		 FROM gap_changes WHERE action <> '' ORDER BY id`,
 	} {
 		if _, err := tx.Exec(ctx, q, now); err != nil {
 			return fmt.Errorf("write gap changes: %w", err)

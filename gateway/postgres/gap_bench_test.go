@@ -134,6 +134,7 @@ func BenchmarkDetectGaps(b *testing.B) {
 	b.StopTimer()
 	b.Logf("last detection: read %s, plan %s, write %s", rep.Read.Round(time.Millisecond), rep.Plan.Round(time.Millisecond),
 		rep.Write.Round(time.Millisecond))
+	b.Logf("reads of the first: %v; of the last: %v", first.Reads, rep.Reads)
 	if rep.Found != first.Found || rep.Opened+rep.Updated+rep.Cured+rep.Reopened != 0 {
 		b.Errorf("detecting again changed something: %+v", rep)
 	}

@@ -2,7 +2,6 @@ package gaps
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"hash/fnv"
 	"time"
 )
@@ -50,14 +49,33 @@ type Change struct {
 func Digest(f *Finding, sev Severity) int64 {
 	h := fnv.New64a()
 	var b [8]byte
-	h.Write([]byte(f.Currency))
-	for _, v := range []int64{f.Amount, f.Interest, f.Since.UnixMicro()} {
+	num := func(v int64) {
 		binary.BigEndian.PutUint64(b[:], uint64(v))
 		h.Write(b[:])
 	}
-	h.Write([]byte(sev))
-	ev, _ := json.Marshal(f.Evidence) // plain data: never fails
-	h.Write(ev)
+	str := func(s string) {
+		num(int64(len(s)))
+		h.Write([]byte(s))
+	}
+	strs := func(ss []string) {
+		num(int64(len(ss)))
+		for _, s := range ss {
+			str(s)
+		}
+	}
+	str(string(f.Currency))
+	num(f.Amount)
+	num(f.Interest)
+	num(f.Since.UnixMicro())
+	str(string(sev))
+	e := &f.Evidence
+	num(e.RunID)
+	num(e.Entries)
+	str(e.DueDate)
+	str(e.Detail)
+	for _, ss := range [][]string{e.Statements, e.Receipts, e.Advices, e.Events, e.Workers} {
+		strs(ss)
+	}
 	return int64(h.Sum64())
 }
 
