@@ -146,6 +146,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			UploadDir: filepath.Join(cfg.DataDir, "uploads"),
 			// Reconciliation: statements, advice, bank files, matching.
 			Statements: db, Advice: keeper, Finance: keeper, FinanceStore: db, Reports: db,
+			// Worker coverage, coverage statistics and worker notices.
+			Coverage: db, Notices: db,
 			Logger: log,
 			Ready: []httpapi.Check{
 				{Name: "postgres", Ping: db.Ping},

@@ -402,6 +402,8 @@ func TestEveryRouteNeedsAKey(t *testing.T) {
 						t.Errorf("%s key: %d %s, want it allowed", who, rec.Code, rec.Body)
 					}
 				}
+			case coverageStaffRoutes[name]:
+				checkCoverageRouteAccess(t, r, rt.Method, target)
 			case sharedRoutes[name]:
 				rec := r.do(rt.Method, target, r.tokens["other"], body)
 				if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {

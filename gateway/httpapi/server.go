@@ -91,6 +91,11 @@ type Config struct {
 	// Compliance (gap.go): gaps, their workflow and notices to platforms.
 	Gaps     GapStore    // gaps, history and notices, for /v1/compliance
 	GapRules gaps.Config // detection rules of POST /v1/compliance/detections; zero: the defaults
+
+	// Coverage (coverage.go, statistics.go, notice.go): worker coverage,
+	// coverage statistics and worker notices.
+	Coverage CoverageStore // for /v1/workers/{ref}/coverage and /v1/statistics/coverage
+	Notices  NoticeStore   // for /v1/notices and /v1/compliance/worker-notices
 }
 
 // Server is the HTTP API.
@@ -158,6 +163,8 @@ func New(cfg Config) *Server {
 	s.financeRoutes(v1)
 	s.reportRoutes(v1)
 	s.gapRoutes(v1)
+	s.coverageRoutes(v1)
+	s.noticeRoutes(v1)
 	return s
 }
 
