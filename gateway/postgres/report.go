@@ -82,11 +82,11 @@ func (db *DB) ReconciliationReport(ctx context.Context, f ReportFilter, start fu
 		return eachRow(ctx, tx, "report lines", scanReportLine, add, `
 			SELECT o.platform_id, coalesce(p.name, ''), o.scheme_id, o.period, o.currency, o.due_minor, o.advised_minor,
 			       o.paid_minor, o.overpaid_minor, o.carried_in_minor, o.carried_out_minor, o.interest_minor, o.accrued_minor,
-			       o.status, o.late, o.due_date, o.mismatches,
-			       coalesce((SELECT array_agg(coalesce(s.reference, j.id) ORDER BY j.seq)
-			                 FROM jsonb_to_recordset(o.statements) AS j(id text, seq integer)
-			                 LEFT JOIN statements s ON s.id = j.id), '{}')
+			       o.status, o.late, o.due_date, o.mismatches, coalesce(r.refs, '{}')
 			FROM reconciliation_outcomes o LEFT JOIN platforms p ON p.id = o.platform_id
+			LEFT JOIN (SELECT platform_id, scheme_id, array_agg(reference ORDER BY seq) AS refs
+			           FROM statements WHERE period = $1 AND ($2 = '' OR scheme_id = $2) AND ($3 = '' OR platform_id = $3)
+			           GROUP BY platform_id, scheme_id) r ON r.platform_id = o.platform_id AND r.scheme_id = o.scheme_id
 			WHERE o.period = $1 AND ($2 = '' OR o.scheme_id = $2) AND ($3 = '' OR o.platform_id = $3)
 			ORDER BY o.platform_id COLLATE "C", o.scheme_id COLLATE "C"`, f.Period, f.SchemeID, f.PlatformID)
 	})
