@@ -55,6 +55,7 @@ commands:
   platforms onboard and list platforms: platforms create --id … --scheme my-gig:s83, platforms list
   keys      API keys: keys issue --platform P, keys list, keys rotate KEYID, keys revoke KEYID
   earnings  upload an earnings CSV file: earnings upload --api URL --key KEY file.csv
+  gaps      compliance gaps: gaps detect, gaps list --status open, gaps worklist
   version   print the version
 
 Run "coverbridge <command> -h" for the flags of a command.
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKeys(ctx, rest, stdout, stderr)
 	case "earnings":
 		return runEarnings(ctx, rest, stdout, stderr)
+	case "gaps":
+		return runGaps(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "coverbridge", version)
 		return nil

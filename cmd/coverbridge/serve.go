@@ -18,6 +18,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/identity"
 	"github.com/coverbridge/coverbridge/reconciliation/books"
+	"github.com/coverbridge/coverbridge/reconciliation/gaps"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -146,6 +147,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			UploadDir: filepath.Join(cfg.DataDir, "uploads"),
 			// Reconciliation: statements, advice, bank files, matching.
 			Statements: db, Advice: keeper, Finance: keeper, FinanceStore: db, Reports: db,
+			// Compliance: gaps, their workflow and notices.
+			Gaps: db,
 			// Worker coverage, coverage statistics and worker notices.
 			Coverage: db, Notices: db,
 			Logger: log,
@@ -184,6 +187,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 		// Period close: settle, levy, state; books owns the job body.
 		jobs := []job{
 			{name: "close-periods", spec: cfg.CloseSchedule, run: keeper.CloseDue},
+			// Gap detection: within a minute of each matching run, and
+			// hourly for what time alone changes (silent platforms, age);
+			// once across replicas.
+			{name: "detect-gaps", spec: "@every 1m", run: func(ctx context.Context) error {
+				rep, ran, err := db.DetectGapsIfStale(ctx, gaps.Config{}, time.Now(), time.Hour)
+				if ran {
+					log.Info("gaps detected", "found", rep.Found, "opened", rep.Opened, "updated", rep.Updated, "cured", rep.Cured,
+						"reopened", rep.Reopened, "took", rep.Duration)
+				}
+				return err
+			}},
 			{name: "prune-idempotency-keys", spec: "@every 1h", run: func(ctx context.Context) error {
 				// Stored answers are replayed for 24 hours.
 				_, err := db.PruneIdempotencyKeys(ctx, time.Now().Add(-24*time.Hour))
