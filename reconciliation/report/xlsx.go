@@ -9,6 +9,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/coverbridge/coverbridge/gateway"
 )
 
 // xlsxWriter writes an Office Open XML workbook, streamed: each table is a
@@ -43,6 +45,9 @@ const (
 	styleDate     = 7
 	maxStyleDigit = 4
 )
+
+// maxSheetRows is the most rows a worksheet holds, its header included.
+var maxSheetRows = 1 << 20
 
 // excelEpoch is day 0 of the 1900 date system as spreadsheets count it
 // (1899-12-30, so that 1900-03-01 is 61).
@@ -125,6 +130,10 @@ func (w *xlsxWriter) Row(values []Value) error {
 	}
 	if w.table == nil || len(values) != len(w.table.Columns) {
 		w.err = fmt.Errorf("xlsx row of %d values out of place", len(values))
+		return w.err
+	}
+	if w.row >= maxSheetRows {
+		w.err = gateway.Errorf(gateway.ETOOLARGE, "sheet %s would have more than %d rows, the most a worksheet holds: ask for CSV", w.table.Name, maxSheetRows)
 		return w.err
 	}
 	w.err = w.writeRow(values, 0)
