@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,7 +126,10 @@ func (s *Server) postEarnings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	policy := feed.Policy{PlatformID: pl.ID, Currency: pl.Currency, Since: pl.ActiveFrom, Now: s.cfg.Now, MaxSkew: s.cfg.MaxSkew}
+	// A national ID is keyed here and dropped: the event goes on with its
+	// worker key only (feed.Policy.WorkerKey).
+	policy := feed.Policy{PlatformID: pl.ID, Currency: pl.Currency, Since: pl.ActiveFrom, Now: s.cfg.Now, MaxSkew: s.cfg.MaxSkew,
+		WorkerKey: s.workerKey()}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, s.cfg.MaxBodyBytes)
 	var items []*ingestItem
 	var single bool
@@ -317,8 +321,8 @@ func checkItem(i int, ev feed.Event, decodeErr error, size int64, policy feed.Po
 	if err != nil {
 		it.reject(err, it.prefix)
 		// For the request hash: what was read of the event, and why it
-		// was rejected.
-		partial, _ := json.Marshal(ev)
+		// was rejected; never a national ID as sent.
+		partial, _ := json.Marshal(ev.Redacted())
 		it.value = append(partial, " "+err.Error()...)
 		return it
 	}
@@ -428,13 +432,14 @@ func requestHash(items []*ingestItem, single bool) [32]byte {
 // a batch one item per event.
 func (s *Server) accept(ctx context.Context, platformID string, items []*ingestItem, single bool) (int, any) {
 	s.dedupe(ctx, platformID, items)
+	keys := s.partitionKeys(ctx, platformID, items)
 	var msgs []kafka.Message
 	var sent []*ingestItem
-	for _, it := range items {
+	for i, it := range items {
 		if it.answer.Status != "" {
 			continue
 		}
-		msgs = append(msgs, kafka.Message{Topic: kafkabus.TopicEarnings, Key: feed.PartitionKey(it.ev), Value: it.value})
+		msgs = append(msgs, kafka.Message{Topic: kafkabus.TopicEarnings, Key: keys[i], Value: it.value})
 		sent = append(sent, it)
 	}
 	if len(msgs) > 0 {
@@ -564,7 +569,9 @@ const platformCacheTTL = 10 * time.Second
 type ingestState struct {
 	platforms    platformCache
 	recent       recentIndex
+	workerKeys   workerKeyCache
 	lookupWarned atomic.Int64 // ten-second slot of the last warning of a failed lookup
+	keysWarned   atomic.Int64 // the same, for worker-key lookups
 }
 
 // initIngest fills the ingestion defaults of the configuration.
@@ -580,6 +587,7 @@ func (s *Server) initIngest() {
 	c.MaxUploadBytes = cmp.Or(c.MaxUploadBytes, 8<<30)
 	s.ingest.platforms.ttl = platformCacheTTL
 	s.ingest.recent.size = c.RecentEvents
+	s.ingest.workerKeys.size = workerKeyCacheSize
 	s.ingest.recent.seed1, s.ingest.recent.seed2 = maphash.MakeSeed(), maphash.MakeSeed()
 }
 
@@ -697,4 +705,119 @@ func (r *recentIndex) add(platformID string, items []*ingestItem) {
 // itemPrefix is the field-path prefix of event i of a batch: "[3].".
 func itemPrefix(i int) string {
 	return "[" + strconv.Itoa(i) + "]."
+}
+
+// WorkerKeyIndex names the worker keys of a platform's worker references,
+// from its registrations: WorkerKeys returns the key of each of refs that
+// has one, and leaves out the others. It only reads. The WorkerStore of
+// Config.Workers serves it when it has the method (*postgres.DB does).
+type WorkerKeyIndex interface {
+	WorkerKeys(ctx context.Context, platformID string, refs []string) (map[string]string, error)
+}
+
+// Bounds of the worker-key cache.
+const (
+	workerKeyCacheSize = 1 << 18          // entries, known and unknown references together
+	workerKeyKnownTTL  = 10 * time.Minute // a reference's key is looked up again after this
+	workerKeyMissTTL   = 30 * time.Second // a reference with no registration is looked up again after this
+)
+
+// partitionKeys returns the Kafka key of each item that is to be produced
+// (others get nil): the worker key, so that one worker's events from every
+// platform are applied in order on one partition. An event that carries no
+// worker key (no national ID) is keyed by the worker key of its worker_ref's
+// registration when there is one, found in a bounded cache filled from the
+// registrations on a miss (one read per request for all its misses); else,
+// or when the read fails, by platform and worker_ref (feed.PartitionKey).
+// Only the key changes: the message's value is the event as validated, so a
+// retry has the same content whether or not the key was known.
+func (s *Server) partitionKeys(ctx context.Context, platformID string, items []*ingestItem) [][]byte {
+	keys := make([][]byte, len(items))
+	idx, _ := s.cfg.Workers.(WorkerKeyIndex)
+	var refs []string
+	var pending []int
+	c := &s.ingest.workerKeys
+	now := time.Now()
+	c.mu.Lock()
+	for i, it := range items {
+		if it.answer.Status != "" {
+			continue
+		}
+		if it.ev.WorkerKey != "" || idx == nil {
+			keys[i] = feed.PartitionKey(it.ev)
+			continue
+		}
+		e, ok := c.m[workerRefKey{platformID, it.ev.WorkerRef}]
+		switch {
+		case ok && e.key != "" && now.Before(e.until):
+			keys[i] = []byte(e.key)
+		case ok && now.Before(e.until):
+			keys[i] = feed.PartitionKey(it.ev)
+		default:
+			pending = append(pending, i)
+			refs = append(refs, it.ev.WorkerRef)
+		}
+	}
+	c.mu.Unlock()
+	if len(pending) == 0 {
+		return keys
+	}
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
+	found, err := idx.WorkerKeys(ctx, platformID, refs)
+	if err != nil {
+		if slot := time.Now().Unix() / 10; s.ingest.keysWarned.Swap(slot) != slot {
+			s.log.Warn("look up worker keys; keying events by worker reference meanwhile", "platform", platformID, "err", err)
+		}
+		for _, i := range pending {
+			keys[i] = feed.PartitionKey(items[i].ev)
+		}
+		return keys
+	}
+	c.put(platformID, refs, found, now)
+	for _, i := range pending {
+		if k := found[items[i].ev.WorkerRef]; k != "" {
+			keys[i] = []byte(k)
+		} else {
+			keys[i] = feed.PartitionKey(items[i].ev)
+		}
+	}
+	return keys
+}
+
+// learnWorkerKey tells the cache a reference's worker key, as a
+// registration through this process makes it known.
+func (s *Server) learnWorkerKey(platformID, ref, key string) {
+	s.ingest.workerKeys.put(platformID, []string{ref}, map[string]string{ref: key}, time.Now())
+}
+
+// workerKeyCache maps (platform, worker_ref) to a worker key, or to none
+// for a reference with no registration, for a while. It holds at most size
+// entries: when full, it is emptied and fills again from the misses.
+type workerKeyCache struct {
+	size int
+	mu   sync.Mutex
+	m    map[workerRefKey]workerKeyEntry
+}
+
+type workerRefKey struct{ platform, ref string }
+
+type workerKeyEntry struct {
+	key   string // "" for a reference with no registration
+	until time.Time
+}
+
+func (c *workerKeyCache) put(platformID string, refs []string, found map[string]string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m)+len(refs) > c.size {
+		c.m = make(map[workerRefKey]workerKeyEntry, min(c.size, 1<<12))
+	}
+	for _, r := range refs {
+		e := workerKeyEntry{key: found[r], until: now.Add(workerKeyKnownTTL)}
+		if e.key == "" {
+			e.until = now.Add(workerKeyMissTTL)
+		}
+		c.m[workerRefKey{platformID, r}] = e
+	}
 }

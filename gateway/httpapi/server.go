@@ -87,6 +87,7 @@ type Config struct {
 	Finance      FinanceBooks   // bank files, matching runs and manual decisions, for /v1/finance
 	FinanceStore FinanceStore   // the latest matching result, for /v1/finance
 	Reports      ReportStore    // finance reports of the latest matching run, for /v1/finance/reports
+	Agents       AgentStore     // registration agents and their commissions, for /v1/agents and /v1/finance/agent-commissions
 
 	// Compliance (gap.go): gaps, their workflow and notices to platforms.
 	Gaps     GapStore    // gaps, history and notices, for /v1/compliance
@@ -162,6 +163,7 @@ func New(cfg Config) *Server {
 	s.statementRoutes(v1)
 	s.financeRoutes(v1)
 	s.reportRoutes(v1)
+	s.agentRoutes(v1)
 	s.gapRoutes(v1)
 	s.coverageRoutes(v1)
 	s.noticeRoutes(v1)

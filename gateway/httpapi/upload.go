@@ -185,11 +185,12 @@ func (u *upload) flush(ctx context.Context) error {
 		return nil
 	}
 	u.s.dedupe(ctx, u.platformID, u.items)
+	keys := u.s.partitionKeys(ctx, u.platformID, u.items)
 	var msgs []kafka.Message
 	var sent []*ingestItem
-	for _, it := range u.items {
+	for i, it := range u.items {
 		if it.answer.Status == "" {
-			msgs = append(msgs, kafka.Message{Topic: kafkabus.TopicEarnings, Key: feed.PartitionKey(it.ev), Value: it.value})
+			msgs = append(msgs, kafka.Message{Topic: kafkabus.TopicEarnings, Key: keys[i], Value: it.value})
 			sent = append(sent, it)
 		}
 	}

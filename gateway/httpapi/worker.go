@@ -80,6 +80,9 @@ type workerView struct {
 	WorkerKey     string             `json:"worker_key"`
 	Registrations []registrationView `json:"registrations"`
 	Contributions []contributionView `json:"contributions,omitempty"`
+	// SuspenseMoved is how many ledger entries kept in suspense under the
+	// worker_ref the registration moved to the worker (POST only).
+	SuspenseMoved int `json:"suspense_entries_moved,omitempty"`
 }
 
 type contributionView struct {
@@ -153,15 +156,32 @@ func (s *Server) postWorker(c echo.Context) error {
 	if req.Category != nil {
 		r.Sector, r.Vehicle = req.Category.Sector, req.Category.Vehicle
 	}
-	stored, created, err := s.cfg.Workers.Register(c.Request().Context(), postgres.NewWorker{WorkerKey: key, Country: country, Sealed: sealed}, r, registrationHash(r))
+	nw := postgres.NewWorker{WorkerKey: key, Country: country, Sealed: sealed}
+	var stored postgres.Registration
+	var created bool
+	var moved postgres.Transfer
+	if m, ok := s.cfg.Workers.(SuspenseMover); ok {
+		stored, created, moved, err = m.RegisterMoving(c.Request().Context(), nw, r, registrationHash(r))
+	} else {
+		stored, created, err = s.cfg.Workers.Register(c.Request().Context(), nw, r, registrationHash(r))
+	}
 	if err != nil {
 		return err
 	}
+	// This process keys the worker's events by the worker key from now on.
+	s.learnWorkerKey(platform, req.WorkerRef, key)
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK
 	}
-	return c.JSON(status, workerView{WorkerRef: req.WorkerRef, WorkerKey: key, Registrations: []registrationView{viewOf(stored)}})
+	return c.JSON(status, workerView{WorkerRef: req.WorkerRef, WorkerKey: key, Registrations: []registrationView{viewOf(stored)},
+		SuspenseMoved: moved.Entries})
+}
+
+// SuspenseMover is a WorkerStore that also says what a registration moved
+// out of suspense (*postgres.DB is one).
+type SuspenseMover interface {
+	RegisterMoving(ctx context.Context, w postgres.NewWorker, r postgres.Registration, hash [32]byte) (postgres.Registration, bool, postgres.Transfer, error)
 }
 
 // postWorkerChange records a change of plan or category, or the end of a

@@ -18,9 +18,24 @@ import (
 
 // memWorkers is a WorkerStore in memory with the store's idempotency rule.
 type memWorkers struct {
-	regs   []postgres.Registration
-	hashes map[string][32]byte
-	sealed map[string][]byte
+	regs       []postgres.Registration
+	hashes     map[string][32]byte
+	sealed     map[string][]byte
+	keyLookups int
+}
+
+// WorkerKeys implements httpapi.WorkerKeyIndex.
+func (m *memWorkers) WorkerKeys(_ context.Context, platformID string, refs []string) (map[string]string, error) {
+	m.keyLookups++
+	out := map[string]string{}
+	for _, r := range m.regs {
+		for _, ref := range refs {
+			if r.PlatformID == platformID && r.WorkerRef == ref && r.Change == postgres.RegistrationStart {
+				out[ref] = r.WorkerKey
+			}
+		}
+	}
+	return out, nil
 }
 
 func (m *memWorkers) Register(_ context.Context, w postgres.NewWorker, r postgres.Registration, hash [32]byte) (postgres.Registration, bool, error) {

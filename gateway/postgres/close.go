@@ -170,6 +170,13 @@ func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at tim
 		if err := state(c); err != nil {
 			return err
 		}
+		// Agents' commissions on what this close stated, in the same
+		// transaction: a complete close accrues nothing more.
+		for _, p := range append([]string{period}, c.late...) {
+			if err := c.accrueAgentCommissions(ctx, p); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO period_closes (scheme_id, period, closed_at, adjustments, statements)
 			VALUES ($1, $2, $3, $4, $5)`, schemeID, period, at, c.adjustments, c.statements); err != nil {
 			return fmt.Errorf("record close of %s/%s: %w", schemeID, period, err)
@@ -251,9 +258,12 @@ func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool
 	query := `SELECT ` + cols + ` FROM worker_periods w WHERE w.scheme_id = $1 AND w.period = $2`
 	args := []any{c.scheme, period}
 	if lateOnly {
+		// An entry moved out of suspense counts for the worker it was
+		// moved to, whose running totals took it (suspense.go).
 		query = `SELECT ` + cols + ` FROM worker_periods w
-			JOIN (SELECT DISTINCT worker_id, platform_id, plan_id FROM ledger_entries
-			      WHERE scheme_id = $1 AND booked_period = $3 AND period = $2) l USING (worker_id, platform_id, plan_id)
+			JOIN (SELECT DISTINCT ` + attributedWorker + ` AS worker_id, l.platform_id, l.plan_id FROM ledger_entries l
+			      LEFT JOIN suspense_transfers t ON t.entry_id = l.id
+			      WHERE l.scheme_id = $1 AND l.booked_period = $3 AND l.period = $2) l USING (worker_id, platform_id, plan_id)
 			WHERE w.scheme_id = $1 AND w.period = $2`
 		args = append(args, c.period)
 	}
@@ -438,7 +448,8 @@ func (c *CloseTx) StatementPlatforms(ctx context.Context, period, bookedIn strin
 
 // PlatformEntries streams what the statements of period add up, platform
 // by platform in id order: each platform's ledger entries and settlement
-// adjustments of the period booked in closed periods, summed per worker,
+// adjustments of the period booked in closed periods, summed per worker (an
+// entry moved out of suspense under the worker it was moved to),
 // lateness and booked period, as statement entries of the scheme code,
 // with the number of late rows summed. With bookedIn, only the platforms
 // with entries or adjustments of the period booked in bookedIn. One query
@@ -451,8 +462,10 @@ func (c *CloseTx) PlatformEntries(ctx context.Context, schemeCode, period, booke
 	query := `
 		SELECT platform_id, worker_id, late, booked_period, currency, sum(worker_minor)::bigint, sum(platform_minor)::bigint, count(*)
 		FROM (
-			SELECT platform_id, worker_id, late, booked_period, currency, worker_minor, platform_minor FROM ledger_entries
-			WHERE scheme_id = $1 AND booked_period >= $2 AND period = $2
+			SELECT l.platform_id, ` + attributedWorker + ` AS worker_id, l.late, l.booked_period, l.currency, l.worker_minor,
+			       l.platform_minor
+			FROM ledger_entries l LEFT JOIN suspense_transfers t ON t.entry_id = l.id
+			WHERE l.scheme_id = $1 AND l.booked_period >= $2 AND l.period = $2
 			UNION ALL
 			SELECT platform_id, worker_id, late, booked_period, currency, worker_minor, platform_minor FROM settlement_adjustments
 			WHERE scheme_id = $1 AND period = $2

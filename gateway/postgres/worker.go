@@ -47,10 +47,41 @@ type NewWorker struct {
 // Register records a registration step; the worker is created on first
 // use. The same step sent again (same platform, reference, scheme, change
 // and date, same content) returns the stored one; with other content it is a
-// conflict.
+// conflict. A start moves the reference's earnings kept in suspense under
+// the scheme to the worker, in the same transaction (see suspense.go);
+// sending it again moves what arrived in suspense since, and nothing twice.
+// An agent it names must be one of the platform's (CreateAgent), else it is
+// invalid.
 func (db *DB) Register(ctx context.Context, w NewWorker, r Registration, hash [32]byte) (Registration, bool, error) {
+	r, created, _, err := db.RegisterMoving(ctx, w, r, hash)
+	return r, created, err
+}
+
+// RegisterMoving is Register, and also returns what the registration moved
+// out of suspense.
+func (db *DB) RegisterMoving(ctx context.Context, w NewWorker, r Registration, hash [32]byte) (Registration, bool, Transfer, error) {
 	created := false
+	var moved Transfer
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		moved = Transfer{}
+		if r.Change == RegistrationStart {
+			// Before anything is written: batches of the platform in
+			// flight finish first, later ones read this registration.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, platformLock(r.PlatformID)); err != nil {
+				return fmt.Errorf("lock platform %s: %w", r.PlatformID, err)
+			}
+		}
+		if r.AgentID != "" {
+			var known bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM agents WHERE platform_id = $1 AND agent_id = $2)`,
+				r.PlatformID, r.AgentID).Scan(&known); err != nil {
+				return fmt.Errorf("look up agent: %w", err)
+			}
+			if !known {
+				return gateway.Invalid("agent_id", "unknown_agent",
+					fmt.Sprintf("agent %q is not one of this platform's agents; declare it with POST /v1/agents", r.AgentID))
+			}
+		}
 		if w.WorkerKey != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO workers (worker_key, country, national_id) VALUES ($1, $2, $3)
 				ON CONFLICT ON CONSTRAINT workers_pkey DO NOTHING`, w.WorkerKey, w.Country, w.Sealed); err != nil {
@@ -79,16 +110,22 @@ func (db *DB) Register(ctx context.Context, w NewWorker, r Registration, hash [3
 			return gateway.Errorf(gateway.ECONFLICT, "a different %s of worker %q under %s on %s is already recorded",
 				r.Change, r.WorkerRef, r.SchemeID, r.Effective.Format(time.DateOnly))
 		}
-		return nil
+		if r.Change == RegistrationStart {
+			moved, err = moveSuspense(ctx, tx, r)
+		}
+		return err
 	})
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.ConstraintName == "registrations_platform_fkey" {
-		return r, false, gateway.Errorf(gateway.ENOTFOUND, "no platform %q", r.PlatformID)
+		return r, false, moved, gateway.Errorf(gateway.ENOTFOUND, "no platform %q", r.PlatformID)
 	}
 	if errors.As(err, &pe) && pe.ConstraintName == "registrations_worker_fkey" {
-		return r, false, gateway.Errorf(gateway.ENOTFOUND, "worker %q is not registered with this platform", r.WorkerRef)
+		return r, false, moved, gateway.Errorf(gateway.ENOTFOUND, "worker %q is not registered with this platform", r.WorkerRef)
 	}
-	return r, created, err
+	if err != nil {
+		return r, false, Transfer{}, err
+	}
+	return r, created, moved, nil
 }
 
 // Registrations returns a platform's registration history of one worker
@@ -105,6 +142,23 @@ func (db *DB) Registrations(ctx context.Context, platformID, workerRef string) (
 const registrationColumns = `id, platform_id, worker_ref, worker_key, scheme_id, change, plan_id, sector, vehicle,
 	effective, agent_id, recorded_at`
 
+// WorkerKeys returns the worker key of each of a platform's worker
+// references that has a registration (the latest start's), leaving out the
+// others.
+func (db *DB) WorkerKeys(ctx context.Context, platformID string, refs []string) (map[string]string, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT DISTINCT ON (worker_ref) worker_ref, worker_key FROM registrations
+		WHERE platform_id = $1 AND worker_ref = ANY($2) AND change = 'start'
+		ORDER BY worker_ref, effective DESC, id DESC`, platformID, refs)
+	if err != nil {
+		return nil, fmt.Errorf("look up worker keys: %w", err)
+	}
+	out := make(map[string]string, len(refs))
+	var ref, key string
+	_, err = pgx.ForEachRow(rows, []any{&ref, &key}, func() error { out[ref] = key; return nil })
+	return out, err
+}
+
 // RefKey names a worker by the platform's own reference.
 type RefKey struct{ PlatformID, WorkerRef string }
 
@@ -118,6 +172,11 @@ func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey]
 	platforms, workers := make([]string, len(refs)), make([]string, len(refs))
 	for i, r := range refs {
 		platforms[i], workers[i] = r.PlatformID, r.WorkerRef
+	}
+	// Held to the batch's commit: a registration that moves suspense waits
+	// for this batch, or this batch reads it (suspense.go).
+	if err := lockPlatformsShared(ctx, b.tx, platforms); err != nil {
+		return nil, err
 	}
 	rows, err := b.tx.Query(ctx, `SELECT r.id, r.platform_id, r.worker_ref, r.worker_key, r.scheme_id, r.change, r.plan_id,
 		       r.sector, r.vehicle, r.effective, r.agent_id, r.recorded_at
