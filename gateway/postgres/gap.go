@@ -45,10 +45,11 @@ type GapDetection struct {
 	Duration time.Duration
 	// Of which: reading the facts and the stored gaps, planning, writing.
 	Read, Plan, Write time.Duration
-	// Reads is the time of each read: outcomes, suspense, unregistered,
-	// activity, withheld and stored (the stored gaps).
-	Reads map[string]time.Duration
-	Kinds map[gaps.Kind]int // findings by kind
+	// Stages is the time of each step: the reads (outcomes, suspense,
+	// unregistered, activity, withheld, stored), plan, and the writes
+	// (insert, history, update).
+	Stages map[string]time.Duration
+	Kinds  map[gaps.Kind]int // findings by kind
 }
 
 // DetectGaps finds the gaps as of now and makes the stored gaps agree (see
@@ -61,7 +62,7 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 	}
 	start := time.Now()
 	now = now.UTC()
-	rep := GapDetection{Trigger: trigger, AsOf: now, Kinds: map[gaps.Kind]int{}, Reads: map[string]time.Duration{}}
+	rep := GapDetection{Trigger: trigger, AsOf: now, Kinds: map[gaps.Kind]int{}, Stages: map[string]time.Duration{}}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, gapLock); err != nil {
 			return fmt.Errorf("lock gaps: %w", err)
@@ -72,7 +73,7 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 		lap := time.Now()
 		stage := func(name string) {
 			t := time.Now()
-			rep.Reads[name], lap = t.Sub(lap), t
+			rep.Stages[name], lap = t.Sub(lap), t
 		}
 		found, err := findGaps(ctx, tx, cfg, now, stage)
 		if err != nil {
@@ -91,6 +92,7 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 		rep.Read = t.Sub(start)
 		changes := cfg.Plan(stored, found, now)
 		rep.Plan = time.Since(t)
+		stage("plan")
 		for _, ch := range changes {
 			switch ch.Action {
 			case gaps.Detected:
@@ -104,7 +106,7 @@ func (db *DB) DetectGaps(ctx context.Context, trigger string, cfg gaps.Config, n
 			}
 		}
 		t = time.Now()
-		if err := applyGapChanges(ctx, tx, changes, now); err != nil {
+		if err := applyGapChanges(ctx, tx, changes, now, stage); err != nil {
 			return err
 		}
 		rep.Write = time.Since(t)
@@ -333,14 +335,15 @@ func gapStates(ctx context.Context, tx pgx.Tx) ([]gaps.State, error) {
 	return out, nil
 }
 
-// applyGapChanges writes a plan: new gaps are copied straight into gaps
-// and their history written from the ids above the highest before (the
-// gaps' lock keeps other writers out); changes of stored gaps go to a
+// applyGapChanges writes a plan: new gaps and their first history entries
+// are copied straight into their tables; changes of stored gaps go to a
 // staging table in one COPY, then a few statements update them and record
 // their history.
-func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now time.Time) error {
+func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now time.Time, stage func(string)) error {
 	var fresh, stored [][]any
-	for _, ch := range changes {
+	var freshChanges []*gaps.Change
+	for i := range changes {
+		ch := &changes[i]
 		var f gaps.Finding
 		if ch.Finding != nil {
 			f = *ch.Finding
@@ -356,6 +359,7 @@ func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now 
 		if ch.ID == 0 {
 			fresh = append(fresh, []any{string(f.Kind), f.PlatformID, f.SchemeID, f.Period, f.Subject, string(f.Currency), f.Amount,
 				f.Interest, string(ch.Severity), f.Since, ev, ch.Digest, string(ch.Status), now, now})
+			freshChanges = append(freshChanges, ch)
 			continue
 		}
 		row := []any{ch.ID, nil, nil, nil, nil, string(ch.Severity), ch.Digest, string(ch.Status), string(ch.From), ch.Cured,
@@ -367,22 +371,36 @@ func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now 
 		stored = append(stored, row)
 	}
 	if len(fresh) > 0 {
-		var top int64
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM gaps`).Scan(&top); err != nil {
-			return fmt.Errorf("write new gaps: %w", err)
-		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"gaps"}, []string{"kind", "platform_id", "scheme_id", "period", "subject", "currency",
-			"amount_minor", "interest_minor", "severity", "since", "evidence", "digest", "status", "detected_at", "updated_at"},
-			pgx.CopyFromRows(fresh))
+		// Ids are drawn first, so that the gaps and their first history
+		// entries are two COPYs (COPY writes identity values given).
+		rows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('gaps', 'id')) FROM generate_series(1, $1)`, len(fresh))
 		if err != nil {
 			return fmt.Errorf("write new gaps: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO gap_history (gap_id, at, actor, action, to_status, amount_minor, severity, note)
-			SELECT id, $2, 'detection', 'detected', status, amount_minor, severity, coalesce(evidence->>'detail', '')
-			FROM gaps WHERE id > $1 ORDER BY id`, top, now); err != nil {
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
 			return fmt.Errorf("write new gaps: %w", err)
 		}
+		history := make([][]any, len(fresh))
+		for i, row := range fresh {
+			ch := freshChanges[i]
+			history[i] = []any{ids[i], now, "detection", string(gaps.Detected), string(ch.Status), ch.Finding.Amount,
+				string(ch.Severity), ch.Note}
+			fresh[i] = append([]any{ids[i]}, row...)
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"gaps"}, []string{"id", "kind", "platform_id", "scheme_id", "period", "subject",
+			"currency", "amount_minor", "interest_minor", "severity", "since", "evidence", "digest", "status", "detected_at",
+			"updated_at"}, pgx.CopyFromRows(fresh))
+		if err != nil {
+			return fmt.Errorf("write new gaps: %w", err)
+		}
+		stage("insert")
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"gap_history"}, []string{"gap_id", "at", "actor", "action", "to_status",
+			"amount_minor", "severity", "note"}, pgx.CopyFromRows(history))
+		if err != nil {
+			return fmt.Errorf("write new gaps: %w", err)
+		}
+		stage("history")
 	}
 	if len(stored) == 0 {
 		return nil
@@ -419,6 +437,7 @@ func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now 
 			return fmt.Errorf("write gap changes: %w", err)
 		}
 	}
+	stage("update")
 	return nil
 }
 

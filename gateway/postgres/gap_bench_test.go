@@ -6,10 +6,14 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
@@ -106,11 +110,13 @@ func BenchmarkDetectGaps(b *testing.B) {
 	b.Logf("matching run: %+v", imp.Run.Outcomes)
 
 	start = time.Now()
+	go0, pg0 := gapProcessCPU(), gapBackendCPU(b, db)
 	first, err := db.DetectGaps(ctx, postgres.GapTriggerCommand, gaps.Config{}, detectAt)
 	if err != nil {
 		b.Fatal(err)
 	}
 	firstTime := time.Since(start)
+	firstGo, firstPG := gapProcessCPU()-go0, gapBackendCPU(b, db)-pg0
 	b.Logf("first detection in %s (read %s, plan %s, write %s): %d found %v", firstTime.Round(time.Millisecond),
 		first.Read.Round(time.Millisecond), first.Plan.Round(time.Millisecond), first.Write.Round(time.Millisecond), first.Found, first.Kinds)
 	n := platforms / 50
@@ -126,19 +132,27 @@ func BenchmarkDetectGaps(b *testing.B) {
 	}
 
 	var rep postgres.GapDetection
+	runs := 0
+	go0, pg0 = gapProcessCPU(), gapBackendCPU(b, db)
 	for b.Loop() {
+		runs++
 		if rep, err = db.DetectGaps(ctx, postgres.GapTriggerCommand, gaps.Config{}, detectAt); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	goCPU, pgCPU := gapProcessCPU()-go0, gapBackendCPU(b, db)-pg0
 	b.Logf("last detection: read %s, plan %s, write %s", rep.Read.Round(time.Millisecond), rep.Plan.Round(time.Millisecond),
 		rep.Write.Round(time.Millisecond))
-	b.Logf("reads of the first: %v; of the last: %v", first.Reads, rep.Reads)
+	b.Logf("stages of the first: %v; of the last: %v", first.Stages, rep.Stages)
 	if rep.Found != first.Found || rep.Opened+rep.Updated+rep.Cured+rep.Reopened != 0 {
 		b.Errorf("detecting again changed something: %+v", rep)
 	}
+	b.ReportMetric(goCPU.Seconds()/float64(runs), "go_cpu_s/op")
+	b.ReportMetric(pgCPU.Seconds()/float64(runs), "pg_cpu_s/op")
 	b.ReportMetric(firstTime.Seconds(), "first_s")
+	b.ReportMetric(firstGo.Seconds(), "first_go_cpu_s")
+	b.ReportMetric(firstPG.Seconds(), "first_pg_cpu_s")
 	b.ReportMetric(float64(first.Found), "gaps")
 }
 
@@ -215,4 +229,41 @@ func gapBenchWorker(platformID string, p, w int) string {
 	x := md5.Sum(fmt.Appendf(nil, "%d:%d", p, w))
 	y := md5.Sum(fmt.Appendf(nil, "%d:%d", w, p))
 	return hex.EncodeToString(x[:]) + hex.EncodeToString(y[:])
+}
+
+// gapProcessCPU is the user and system CPU time of this process so far.
+func gapProcessCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// gapBackendCPU is the CPU time the PostgreSQL backends connected to the
+// benchmark's database have used so far, read from /proc (0 where it
+// cannot be read).
+func gapBackendCPU(b *testing.B, db *postgres.DB) time.Duration {
+	rows, err := db.Pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ticks int64
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100
 }
