@@ -213,7 +213,8 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time, st
 
 	stage("suspense")
 
-	// Earnings of workers the platform had not registered, and whether a
+	// Earnings of workers the platform had not registered, still in
+	// suspense (not moved to a worker by a registration), and whether a
 	// registration exists now.
 	rows, err = tx.Query(ctx, `
 		SELECT l.platform_id, l.scheme_id, l.period, l.worker_id, trim(l.currency),
@@ -225,7 +226,8 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time, st
 		       OR EXISTS (SELECT 1 FROM registrations r
 		               WHERE r.worker_key = l.worker_id AND r.platform_id = l.platform_id AND r.scheme_id = l.scheme_id
 		                 AND r.change = 'start')
-		FROM ledger_entries l WHERE NOT l.registered
+		FROM ledger_entries l
+		WHERE NOT l.registered AND NOT EXISTS (SELECT 1 FROM suspense_transfers t WHERE t.entry_id = l.id)
 		GROUP BY l.platform_id, l.scheme_id, l.period, l.worker_id, l.currency
 		ORDER BY 1, 2, 3, 4`)
 	if err != nil {
