@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/coverbridge/coverbridge/gateway"
 )
 
 // config is every setting of the server commands. Each has a flag and an
@@ -36,6 +38,10 @@ type config struct {
 	// Secrets, base64: the worker-key HMAC secret and the AES-256 sealing key.
 	WorkerKeySecret []byte
 	SealKey         []byte
+	// Registration agents' commission on contributions: the rate of every
+	// scheme, and schemes' own rates (--agent-commission).
+	AgentCommission         gateway.Rate
+	AgentCommissionByScheme map[string]gateway.Rate
 }
 
 // setting documents one configuration value.
@@ -61,6 +67,7 @@ var settings = []setting{
 	{"close-schedule", "COVERBRIDGE_CLOSE_SCHEDULE", "@every 5m", "scheduler: cron spec of the job that closes periods whose end plus grace has passed"},
 	{"close-grace", "COVERBRIDGE_CLOSE_GRACE", "72h", "scheduler: how long after its end a period still takes late events; a default then scheme=duration pairs, such as 72h,kr-ei=120h"},
 	{"seal-key", "COVERBRIDGE_SEAL_KEY", "", "base64 AES-256 key (32 bytes) that seals national IDs and signing secrets at rest; dev generates one"},
+	{"agent-commission", "COVERBRIDGE_AGENT_COMMISSION", "5%", "registration agents' commission on their workers' contributions, accrued at period close: a rate (5%, 1/20), then scheme=rate pairs such as 5%,my-sess=4%"},
 }
 
 // parseConfig reads flags (args) over environment over defaults.
@@ -118,6 +125,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 			return config{}, usageError{fmt.Sprintf("--%s must be base64 of at least %d bytes (openssl rand -base64 32)", sec.flag, sec.min)}
 		}
 		*sec.dst = b
+	}
+	if cfg.AgentCommission, cfg.AgentCommissionByScheme, err = parseCommission(get("agent-commission")); err != nil {
+		return config{}, err
 	}
 	if cfg.CloseGrace, cfg.SchemeGrace, err = parseGrace(get("close-grace")); err != nil {
 		return config{}, err
@@ -184,6 +194,29 @@ func newLogger(c config, w io.Writer) (*slog.Logger, error) {
 
 // parseGrace reads --close-grace: a default duration, then scheme=duration
 // pairs, separated by commas ("72h,kr-ei=120h").
+// parseCommission reads --agent-commission: "5%", or "5%,my-sess=4%" for
+// schemes with a rate of their own.
+func parseCommission(v string) (gateway.Rate, map[string]gateway.Rate, error) {
+	bad := func(part string) error {
+		return usageError{fmt.Sprintf("--agent-commission must be a rate such as 5%%, then scheme=rate pairs such as my-sess=4%%; %q is not", part)}
+	}
+	parts := strings.Split(v, ",")
+	def, err := gateway.ParseRate(strings.TrimSpace(parts[0]))
+	if err != nil {
+		return gateway.Rate{}, nil, bad(parts[0])
+	}
+	by := map[string]gateway.Rate{}
+	for _, p := range parts[1:] {
+		scheme, rate, ok := strings.Cut(p, "=")
+		r, err := gateway.ParseRate(strings.TrimSpace(rate))
+		if !ok || strings.TrimSpace(scheme) == "" || err != nil {
+			return gateway.Rate{}, nil, bad(p)
+		}
+		by[strings.TrimSpace(scheme)] = r
+	}
+	return def, by, nil
+}
+
 func parseGrace(v string) (time.Duration, map[string]time.Duration, error) {
 	bad := func(part string) error {
 		return usageError{fmt.Sprintf("--close-grace must be a duration such as 72h, then scheme=duration pairs such as kr-ei=120h; %q is not", part)}

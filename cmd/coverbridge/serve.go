@@ -92,6 +92,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			return err
 		}
 	}
+	// Closes accrue agents' commissions at the configured rates.
+	if err := db.SetAgentCommissionRates(ctx, cfg.AgentCommission, cfg.AgentCommissionByScheme); err != nil {
+		return err
+	}
 	topics := []kafkabus.TopicSpec{
 		{Name: kafkabus.TopicEarnings, Partitions: cfg.Partitions},
 		{Name: kafkabus.TopicEarningsDLQ, Partitions: cfg.Partitions},
@@ -140,6 +144,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			Earnings:  db,
 			Schemes:   catalog,
 			Workers:   db,
+			Agents:    db,
 			Identity:  ids,
 			// Ingestion: platform settings, Idempotency-Key answers and the
 			// recorded events that tell a retry from a conflict.
