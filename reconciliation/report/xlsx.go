@@ -23,6 +23,7 @@ import (
 // sheet has a bold header row, frozen, with a filter.
 type xlsxWriter struct {
 	zip    *zip.Writer
+	flate  *flate.Writer // the entries' compressor
 	buf    *bufio.Writer // over the open sheet's zip entry
 	meta   []Field
 	sheets []sheetInfo
@@ -54,11 +55,20 @@ var maxSheetRows = 1 << 20
 var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 
 func newXLSX(w io.Writer, meta []Field) *xlsxWriter {
-	z := zip.NewWriter(w)
-	z.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
+	x := &xlsxWriter{zip: zip.NewWriter(w), meta: meta}
+	// One compressor serves every entry in turn (the zip closes an entry
+	// before it opens the next): a new one per entry would be a megabyte of
+	// garbage each.
+	x.zip.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		if x.flate == nil {
+			var err error
+			x.flate, err = flate.NewWriter(out, flate.BestSpeed)
+			return x.flate, err
+		}
+		x.flate.Reset(out)
+		return x.flate, nil
 	})
-	return &xlsxWriter{zip: z, meta: meta}
+	return x
 }
 
 // entry starts a zip entry and points buf at it.
