@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/coverbridge/coverbridge/gateway"
@@ -36,24 +37,59 @@ type batch struct {
 	res Result
 }
 
-// apply computes and writes one batch inside its transaction.
+// reads says how a batch learns what is stored.
+type reads struct {
+	// assumeNew takes every earning to be new without looking it up: a
+	// redelivered one makes recording the batch fail with
+	// postgres.ErrStale, and the batch is computed again with lookups.
+	// Reversals are always looked up, with their originals.
+	assumeNew bool
+	// cache takes running totals from the engine's cache where it has them.
+	cache bool
+}
+
+// apply computes and writes one batch inside its transaction. It returns
+// the running totals written, for the cache once the batch commits.
 func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Partition, in []postgres.IncomingEvent,
-	bad []postgres.Rejection, platforms map[string]*postgres.Platform) (Result, error) {
+	bad []postgres.Rejection, platforms map[string]*postgres.Platform, r reads) (Result, map[postgres.WorkerPeriodKey]gateway.PeriodState, error) {
+	b, err := e.compute(ctx, tx, p, in, bad, platforms, r)
+	if err == nil && r.assumeNew && len(b.w.Rejections) > len(bad) {
+		// A rejection may depend on what is recorded (a redelivered
+		// reversal is a duplicate, not "already reversed"): decide it
+		// from lookups.
+		r.assumeNew = false
+		b, err = e.compute(ctx, tx, p, in, bad, platforms, r)
+	}
+	if err != nil {
+		return Result{}, nil, err
+	}
+	n, err := tx.Write(ctx, b.w)
+	if err != nil {
+		return Result{}, nil, err
+	}
+	b.res.Recorded, b.res.Entries, b.res.Rejected = len(b.w.Events), len(b.w.Entries), n
+	return b.res, b.w.States, nil
+}
+
+// compute reads what the batch depends on and computes its writes.
+func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.Partition, in []postgres.IncomingEvent,
+	bad []postgres.Rejection, platforms map[string]*postgres.Platform, r reads) (*batch, error) {
 	b := &batch{e: e, p: p, platforms: platforms, now: e.cfg.Now(), reverse: map[postgres.EventKey]bool{},
 		entries: map[postgres.EventKey][]postgres.LedgerEntry{}}
-	b.w.Rejections = bad
+	b.w.Rejections = slices.Clone(bad)
 
 	// Events already recorded, and the originals that reversals name.
 	var keys []postgres.EventKey
 	for _, ev := range in {
-		keys = append(keys, key(ev.Earning))
 		if ev.Earning.Kind == gateway.KindReversal {
-			keys = append(keys, postgres.EventKey{PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.Reverses})
+			keys = append(keys, key(ev.Earning), postgres.EventKey{PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.Reverses})
+		} else if !r.assumeNew {
+			keys = append(keys, key(ev.Earning))
 		}
 	}
 	recorded, err := tx.Recorded(ctx, keys)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	fresh := b.dedupe(in, recorded)
 
@@ -65,7 +101,7 @@ func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Par
 	}
 	stored, err := tx.Entries(ctx, originals)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	for _, en := range stored {
 		if en.Kind == postgres.EntryReversal {
@@ -81,16 +117,28 @@ func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Par
 		refs = append(refs, postgres.RefKey{PlatformID: ev.Earning.PlatformID, WorkerRef: ev.Earning.WorkerRef})
 	}
 	if b.regs, err = tx.Registrations(ctx, refs); err != nil {
-		return Result{}, err
+		return nil, err
 	}
 
 	// The periods and running totals the batch touches.
 	periods, states := b.needs(fresh)
 	if b.closed, err = tx.Closed(ctx, periods); err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	if b.states, err = tx.States(ctx, states); err != nil {
-		return Result{}, err
+	b.w.Stored = make(map[postgres.WorkerPeriodKey]postgres.StoredState, len(states))
+	if r.cache {
+		states = e.states.lookup(states, b.w.Stored)
+	}
+	read, err := tx.States(ctx, states)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range states {
+		b.w.Stored[k] = read[k] // the zero StoredState when there is no row
+	}
+	b.states = make(map[postgres.WorkerPeriodKey]gateway.PeriodState, len(b.w.Stored))
+	for k, s := range b.w.Stored {
+		b.states[k] = s.State
 	}
 	b.w.States = map[postgres.WorkerPeriodKey]gateway.PeriodState{}
 
@@ -101,12 +149,7 @@ func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Par
 		}
 		b.w.Events = append(b.w.Events, ev)
 	}
-	n, err := tx.Write(ctx, b.w)
-	if err != nil {
-		return Result{}, err
-	}
-	b.res.Recorded, b.res.Entries, b.res.Rejected = len(b.w.Events), len(b.w.Entries), n
-	return b.res, nil
+	return b, nil
 }
 
 func key(e gateway.Earning) postgres.EventKey {

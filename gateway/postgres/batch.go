@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/coverbridge/coverbridge/gateway"
 )
@@ -81,9 +82,16 @@ const (
 // BatchTx is one batch's transaction. Its reads see the ledger as of the
 // batch; Write adds the batch's effects. Obtain one with InBatch.
 type BatchTx struct {
-	tx pgx.Tx
-	p  Partition
+	tx      pgx.Tx
+	p       Partition
+	version uint32
 }
+
+// ErrStale means a batch was computed from state that changed before it was
+// written: an event taken to be new was already recorded, or a worker
+// period was written by someone else since it was read. The transaction is
+// rolled back; the batch is to be computed again from fresh reads.
+var ErrStale = errors.New("batch computed from stale state")
 
 // InBatch runs fn in one transaction that first advances p's offset to next,
 // fencing: when p.Epoch is no longer the partition's owner, it returns
@@ -92,16 +100,21 @@ func (db *DB) InBatch(ctx context.Context, p Partition, next int64, fn func(*Bat
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		// Advancing the offset first takes the partition's row lock, so two
 		// owners of one partition never interleave.
-		if err := advanceOffset(ctx, tx, p, next); err != nil {
+		version, err := advanceOffset(ctx, tx, p, next)
+		if err != nil {
 			return err
 		}
-		return fn(&BatchTx{tx: tx, p: p})
+		return fn(&BatchTx{tx: tx, p: p, version: version})
 	})
-	if err != nil && !errors.Is(err, ErrFenced) {
+	if err != nil && !errors.Is(err, ErrFenced) && !errors.Is(err, ErrStale) {
 		return fmt.Errorf("batch %s/%d up to %d: %w", p.Topic, p.Partition, next, err)
 	}
 	return err
 }
+
+// Version is the row version of the worker periods this transaction
+// writes: StoredState.Version of each of them once it commits.
+func (b *BatchTx) Version() uint32 { return b.version }
 
 // Recorded returns the payload hash of each of keys already recorded.
 func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][32]byte, error) {
@@ -181,9 +194,21 @@ func periodLock(p SchemePeriod) int64 {
 	return int64(h.Sum64())
 }
 
-// States returns the running totals of each of keys; a key with no row yet
-// is absent (its state is the zero state).
-func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[WorkerPeriodKey]gateway.PeriodState, error) {
+// StoredState is a worker period's running totals as stored, with the
+// version of its row: the id of the transaction that last wrote it (its
+// xmin). Version 0 means there is no row.
+type StoredState struct {
+	State   gateway.PeriodState
+	Version uint32
+}
+
+// States returns the running totals of each of keys, with their row
+// versions; a key with no row yet is absent (its state is the zero state).
+func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[WorkerPeriodKey]StoredState, error) {
+	out := make(map[WorkerPeriodKey]StoredState, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
 	cols := make([][]string, 5)
 	for _, k := range keys {
 		cols[0] = append(cols[0], k.WorkerID)
@@ -194,7 +219,8 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 	}
 	rows, err := b.tx.Query(ctx, `
 		SELECT w.worker_id, w.platform_id, w.scheme_id, w.plan_id, w.period, w.currency, w.events, w.gross, w.base,
-		       w.insured, w.orders, w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform
+		       w.insured, w.orders, w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform,
+		       w.xmin::text::bigint
 		FROM worker_periods w
 		JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(worker_id, platform_id, scheme_id, plan_id, period)
 		  USING (worker_id, platform_id, scheme_id, plan_id, period)`,
@@ -202,12 +228,12 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 	if err != nil {
 		return nil, fmt.Errorf("read worker periods: %w", err)
 	}
-	out := make(map[WorkerPeriodKey]gateway.PeriodState, len(keys))
 	var k WorkerPeriodKey
 	var s gateway.PeriodState
 	var cur string
+	var version int64
 	_, err = pgx.ForEachRow(rows, []any{&k.WorkerID, &k.PlatformID, &k.SchemeID, &k.PlanID, &k.Period, &cur,
-		&s.Events, &s.Gross, &s.Base, &s.Insured, &s.Orders, &s.Units, &s.Worker, &s.Platform, &s.SettledWorker, &s.SettledPlatform},
+		&s.Events, &s.Gross, &s.Base, &s.Insured, &s.Orders, &s.Units, &s.Worker, &s.Platform, &s.SettledWorker, &s.SettledPlatform, &version},
 		func() error {
 			s.Period, s.Currency = k.Period, gateway.Currency(strings.TrimSpace(cur))
 			if s.Currency == "" {
@@ -215,7 +241,7 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 				// is the state before the first event.
 				s = gateway.PeriodState{}
 			}
-			out[k] = s
+			out[k] = StoredState{State: s, Version: uint32(version)}
 			return nil
 		})
 	return out, err
@@ -226,6 +252,12 @@ type BatchWrites struct {
 	Events     []IncomingEvent // events to record
 	Entries    []LedgerEntry
 	States     map[WorkerPeriodKey]gateway.PeriodState // the new running totals
+	// Stored is what each of States replaces, as read or remembered: a
+	// stored row (Version > 0) is updated only if its version is still the
+	// same, and a key stored without a row is inserted; either failing
+	// makes Write return ErrStale. A key of States not in Stored is
+	// written whatever is stored.
+	Stored     map[WorkerPeriodKey]StoredState
 	Rejections []Rejection
 }
 
@@ -234,12 +266,15 @@ type BatchWrites struct {
 // were new (a redelivered bad message is stored once).
 func (b *BatchTx) Write(ctx context.Context, w BatchWrites) (int, error) {
 	if err := b.copyEvents(ctx, w.Events); err != nil {
+		if isUnique(err, "earning_events_pkey") {
+			return 0, fmt.Errorf("%w: %w", ErrStale, err)
+		}
 		return 0, err
 	}
 	if err := b.copyEntries(ctx, w.Entries); err != nil {
 		return 0, err
 	}
-	if err := b.upsertStates(ctx, w.States); err != nil {
+	if err := b.writeStates(ctx, w.States, w.Stored); err != nil {
 		return 0, err
 	}
 	if err := b.addBalances(ctx, w.Entries); err != nil {
@@ -268,7 +303,7 @@ func (b *BatchTx) copyEvents(ctx context.Context, evs []IncomingEvent) error {
 		c.timestamptz(e.OccurredAt)
 		c.text(string(e.Gross.Currency))
 		c.int8(e.Gross.Amount)
-		c.jsonb(ev.Payload)
+		c.json(ev.Payload)
 		c.bytea(ev.Hash[:])
 		c.text(b.p.Topic)
 		c.int4(int32(b.p.Partition))
@@ -338,11 +373,13 @@ func (b *BatchTx) copyEntries(ctx context.Context, es []LedgerEntry) error {
 	return nil
 }
 
-// upsertStates writes the new running totals, in key order so that two
-// transactions never wait for each other's rows in opposite orders. Every
-// column is replaced, the currency too: a state emptied by a reversal is
-// stored without one, which States reads as the state before any event.
-func (b *BatchTx) upsertStates(ctx context.Context, states map[WorkerPeriodKey]gateway.PeriodState) error {
+// writeStates writes the new running totals, in key order so that two
+// transactions never wait for each other's rows in opposite orders. A row
+// known to be stored is updated, provided its version is the one the state
+// was computed from; a row known not to exist is appended with COPY; any
+// other is upserted. Settled amounts belong to period close: an update
+// leaves them as they are.
+func (b *BatchTx) writeStates(ctx context.Context, states map[WorkerPeriodKey]gateway.PeriodState, stored map[WorkerPeriodKey]StoredState) error {
 	if len(states) == 0 {
 		return nil
 	}
@@ -354,24 +391,126 @@ func (b *BatchTx) upsertStates(ctx context.Context, states map[WorkerPeriodKey]g
 		return cmp.Or(cmp.Compare(a.WorkerID, b.WorkerID), cmp.Compare(a.PlatformID, b.PlatformID),
 			cmp.Compare(a.SchemeID, b.SchemeID), cmp.Compare(a.PlanID, b.PlanID), cmp.Compare(a.Period, b.Period))
 	})
-	n := len(keys)
-	txt := make([][]string, 6)
-	num := make([][]int64, 10)
-	for i := range txt {
-		txt[i] = make([]string, 0, n)
+	var update, insert, upsert []WorkerPeriodKey
+	for _, k := range keys {
+		st, ok := stored[k]
+		switch {
+		case !ok:
+			upsert = append(upsert, k)
+		case st.Version == 0:
+			insert = append(insert, k)
+		default:
+			update = append(update, k)
+		}
 	}
-	for i := range num {
-		num[i] = make([]int64, 0, n)
+	if err := b.updateStates(ctx, update, states, stored); err != nil {
+		return err
 	}
+	if err := b.copyStates(ctx, insert, states); err != nil {
+		return err
+	}
+	return b.upsertStates(ctx, upsert, states)
+}
+
+// stateColumns are a batch of running totals as query parameters: the
+// five key columns and the currency, then the ten amounts.
+type stateColumns struct {
+	txt [6][]string
+	num [10][]int64
+}
+
+func newStateColumns(keys []WorkerPeriodKey, states map[WorkerPeriodKey]gateway.PeriodState) *stateColumns {
+	c := &stateColumns{}
+	for i := range c.txt {
+		c.txt[i] = make([]string, len(keys))
+	}
+	for i := range c.num {
+		c.num[i] = make([]int64, len(keys))
+	}
+	for j, k := range keys {
+		s := states[k]
+		c.txt[0][j], c.txt[1][j], c.txt[2][j], c.txt[3][j], c.txt[4][j], c.txt[5][j] =
+			k.WorkerID, k.PlatformID, k.SchemeID, k.PlanID, k.Period, string(s.Currency)
+		c.num[0][j], c.num[1][j], c.num[2][j], c.num[3][j], c.num[4][j] = s.Events, s.Gross, s.Base, s.Insured, s.Orders
+		c.num[5][j], c.num[6][j], c.num[7][j], c.num[8][j], c.num[9][j] = s.Units, s.Worker, s.Platform, s.SettledWorker, s.SettledPlatform
+	}
+	return c
+}
+
+// updateStates rewrites stored rows whose version is unchanged; ErrStale
+// when any has changed.
+func (b *BatchTx) updateStates(ctx context.Context, keys []WorkerPeriodKey, states map[WorkerPeriodKey]gateway.PeriodState,
+	stored map[WorkerPeriodKey]StoredState) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	c := newStateColumns(keys, states)
+	versions := make([]int32, len(keys))
+	for i, k := range keys {
+		versions[i] = int32(stored[k].Version) // xid = int4 compares the bits
+	}
+	tag, err := b.tx.Exec(ctx, `
+		UPDATE worker_periods w SET currency = u.currency, events = u.events, gross = u.gross, base = u.base,
+		       insured = u.insured, orders = u.orders, units = u.units, worker_minor = u.worker_minor,
+		       platform_minor = u.platform_minor, updated_at = now()
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+		       $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
+		       $14::bigint[], $15::int4[])
+		     AS u(worker_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base,
+		       insured, orders, units, worker_minor, platform_minor, version)
+		WHERE w.worker_id = u.worker_id AND w.platform_id = u.platform_id AND w.scheme_id = u.scheme_id
+		  AND w.plan_id = u.plan_id AND w.period = u.period AND w.xmin = u.version`,
+		c.txt[0], c.txt[1], c.txt[2], c.txt[3], c.txt[4], c.txt[5],
+		c.num[0], c.num[1], c.num[2], c.num[3], c.num[4], c.num[5], c.num[6], c.num[7], versions)
+	if err != nil {
+		return fmt.Errorf("write %d worker periods: %w", len(keys), err)
+	}
+	if n := tag.RowsAffected(); n != int64(len(keys)) {
+		return fmt.Errorf("%w: %d of %d worker periods changed since they were read", ErrStale, int64(len(keys))-n, len(keys))
+	}
+	return nil
+}
+
+// copyStatesSQL names the columns copyStates writes, in order.
+const copyStatesSQL = `COPY worker_periods (worker_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base,
+	insured, orders, units, worker_minor, platform_minor, settled_worker, settled_platform) FROM STDIN (FORMAT binary)`
+
+// copyStates appends rows that did not exist; ErrStale when one does now.
+func (b *BatchTx) copyStates(ctx context.Context, keys []WorkerPeriodKey, states map[WorkerPeriodKey]gateway.PeriodState) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	c := newCopyRows()
 	for _, k := range keys {
 		s := states[k]
-		for i, v := range []string{k.WorkerID, k.PlatformID, k.SchemeID, k.PlanID, k.Period, string(s.Currency)} {
-			txt[i] = append(txt[i], v)
-		}
-		for i, v := range []int64{s.Events, s.Gross, s.Base, s.Insured, s.Orders, s.Units, s.Worker, s.Platform, s.SettledWorker, s.SettledPlatform} {
-			num[i] = append(num[i], v)
+		c.row(16)
+		c.text(k.WorkerID)
+		c.text(k.PlatformID)
+		c.text(k.SchemeID)
+		c.text(k.PlanID)
+		c.text(k.Period)
+		c.text(string(s.Currency))
+		for _, v := range [...]int64{s.Events, s.Gross, s.Base, s.Insured, s.Orders, s.Units, s.Worker, s.Platform, s.SettledWorker, s.SettledPlatform} {
+			c.int8(v)
 		}
 	}
+	if err := c.send(ctx, b.tx, copyStatesSQL, len(keys)); err != nil {
+		if isUnique(err, "worker_periods_pkey") {
+			return fmt.Errorf("%w: a new worker period was written meanwhile: %w", ErrStale, err)
+		}
+		return fmt.Errorf("append %d worker periods: %w", len(keys), err)
+	}
+	return nil
+}
+
+// upsertStates writes running totals whatever is stored. Every column is
+// replaced, the currency too: a state emptied by a reversal is stored
+// without one, which States reads as the state before any event.
+func (b *BatchTx) upsertStates(ctx context.Context, keys []WorkerPeriodKey, states map[WorkerPeriodKey]gateway.PeriodState) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	c := newStateColumns(keys, states)
 	_, err := b.tx.Exec(ctx, `
 		INSERT INTO worker_periods (worker_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base,
 		       insured, orders, units, worker_minor, platform_minor, settled_worker, settled_platform)
@@ -383,12 +522,19 @@ func (b *BatchTx) upsertStates(ctx context.Context, states map[WorkerPeriodKey]g
 		       orders = EXCLUDED.orders, units = EXCLUDED.units, worker_minor = EXCLUDED.worker_minor,
 		       platform_minor = EXCLUDED.platform_minor, settled_worker = EXCLUDED.settled_worker,
 		       settled_platform = EXCLUDED.settled_platform, updated_at = now()`,
-		txt[0], txt[1], txt[2], txt[3], txt[4], txt[5],
-		num[0], num[1], num[2], num[3], num[4], num[5], num[6], num[7], num[8], num[9])
+		c.txt[0], c.txt[1], c.txt[2], c.txt[3], c.txt[4], c.txt[5],
+		c.num[0], c.num[1], c.num[2], c.num[3], c.num[4], c.num[5], c.num[6], c.num[7], c.num[8], c.num[9])
 	if err != nil {
-		return fmt.Errorf("write %d worker periods: %w", n, err)
+		return fmt.Errorf("write %d worker periods: %w", len(keys), err)
 	}
 	return nil
+}
+
+// isUnique reports whether err is a unique violation of the named
+// constraint.
+func isUnique(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }
 
 // addBalances adds the entries to the platforms' period balances of this

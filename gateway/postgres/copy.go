@@ -48,12 +48,8 @@ func (c *copyRows) bytea(b []byte) {
 	c.buf = append(c.buf, b...)
 }
 
-// jsonb is a jsonb field: a format version, then the JSON text.
-func (c *copyRows) jsonb(b []byte) {
-	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(b)+1))
-	c.buf = append(c.buf, 1)
-	c.buf = append(c.buf, b...)
-}
+// json is a json field: the JSON text as it is.
+func (c *copyRows) json(b []byte) { c.bytea(b) }
 
 // int4 is an integer field.
 func (c *copyRows) int4(v int32) {

@@ -48,7 +48,7 @@ func TestWriteRoundTrip(t *testing.T) {
 		sameJSON                                      bool
 	)
 	err := db.Pool.QueryRow(ctx, `SELECT platform_id, event_id, worker_ref, worker_key, kind, occurred_at, currency, gross_minor,
-		payload = $1::jsonb, payload_hash, source_topic, source_partition, source_offset FROM earning_events`, string(payload)).Scan(
+		payload::text = $1, payload_hash, source_topic, source_partition, source_offset FROM earning_events`, string(payload)).Scan(
 		&platform, &id, &ref, &key, &kind, &at, &currency, &gross, &sameJSON, &hash, &topic, &partition, &offset)
 	if err != nil {
 		t.Fatal(err)

@@ -40,19 +40,22 @@ func (db *DB) ClaimPartition(ctx context.Context, p Partition) (epoch, next int6
 }
 
 // advanceOffset records next as the partition's next offset inside tx, if the
-// caller still owns the partition.
-func advanceOffset(ctx context.Context, tx pgx.Tx, p Partition, next int64) error {
-	tag, err := tx.Exec(ctx, `
+// caller still owns the partition, and returns the transaction's id as it
+// marks the rows it writes (the xmin of their new versions).
+func advanceOffset(ctx context.Context, tx pgx.Tx, p Partition, next int64) (uint32, error) {
+	var xid int64
+	err := tx.QueryRow(ctx, `
 		UPDATE consumer_offsets SET next_offset = $5, updated_at = now()
-		WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4`,
-		p.Group, p.Topic, p.Partition, p.Epoch, next)
+		WHERE group_id = $1 AND topic = $2 AND partition = $3 AND epoch = $4
+		RETURNING pg_current_xact_id()::xid::text::bigint`,
+		p.Group, p.Topic, p.Partition, p.Epoch, next).Scan(&xid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrFenced
+	}
 	if err != nil {
-		return fmt.Errorf("advance offset %s/%d: %w", p.Topic, p.Partition, err)
+		return 0, fmt.Errorf("advance offset %s/%d: %w", p.Topic, p.Partition, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrFenced
-	}
-	return nil
+	return uint32(xid), nil
 }
 
 // Offsets returns the stored next offset of every partition of a group's
