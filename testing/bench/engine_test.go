@@ -272,8 +272,44 @@ func (e *environment) database(b *testing.B) string {
 			b.Fatal(err)
 		}
 	}
+	if os.Getenv("COVERBRIDGE_BENCH_UNREGISTERED") == "" {
+		if err := registerWorkers(ctx, db); err != nil {
+			b.Fatal(err)
+		}
+	}
 	return url
 }
+
+// registerWorkers registers every worker of the stream with its platform
+// from the start, as a platform's workers are: their entries carry their
+// worker key and are not in suspense. (COVERBRIDGE_BENCH_UNREGISTERED=1
+// leaves them unregistered: every entry in suspense.)
+func registerWorkers(ctx context.Context, db *postgres.DB) error {
+	workers := make([][]any, benchWorkers)
+	regs := make([][]any, benchWorkers)
+	since := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for w := range benchWorkers {
+		p := benchPlatforms[w%len(benchPlatforms)]
+		key := workerKey(w)
+		workers[w] = []any{key, p.Country, []byte(key)}
+		regs[w] = []any{p.ID, workerRef(w), key, p.Schemes[0].SchemeID, "start", since, []byte(key)}
+	}
+	if _, err := db.Pool.CopyFrom(ctx, pgx.Identifier{"workers"}, []string{"worker_key", "country", "national_id"},
+		pgx.CopyFromRows(workers)); err != nil {
+		return fmt.Errorf("register workers: %w", err)
+	}
+	if _, err := db.Pool.CopyFrom(ctx, pgx.Identifier{"registrations"},
+		[]string{"platform_id", "worker_ref", "worker_key", "scheme_id", "change", "effective", "request_hash"},
+		pgx.CopyFromRows(regs)); err != nil {
+		return fmt.Errorf("register workers: %w", err)
+	}
+	_, err := db.Pool.Exec(ctx, `ANALYZE workers; ANALYZE registrations`)
+	return err
+}
+
+func workerRef(w int) string { return "w" + strconv.Itoa(w) }
+
+func workerKey(w int) string { return fmt.Sprintf("%032x", uint64(w)*0x9e3779b97f4a7c15) }
 
 // dbURL replaces the database of a postgres:// URL.
 func dbURL(admin, name string) string {
@@ -496,7 +532,7 @@ func (g *generator) next() gateway.Earning {
 	}
 	return gateway.Earning{
 		EventID: fmt.Sprintf("ord-%010d", g.seq), PlatformID: p.ID,
-		WorkerRef: "w" + strconv.Itoa(w), WorkerKey: fmt.Sprintf("%032x", uint64(w)*0x9e3779b97f4a7c15),
+		WorkerRef: workerRef(w), WorkerKey: workerKey(w),
 		OccurredAt: start.Add(time.Duration(g.rng.Int64N(int64(end.Sub(start))))).Truncate(time.Second),
 		Gross:      gateway.Money{Amount: gross, Currency: p.Currency},
 		Orders:     1, Kind: gateway.KindEarning,

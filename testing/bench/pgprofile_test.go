@@ -19,9 +19,15 @@ import (
 // connection, one statement at a time) and the time the engine waited for
 // it. It is a pgx tracer; set COVERBRIDGE_BENCH_PGPROFILE=1 to have the
 // engine process print it when it stops.
+//
+// Statements that pgx does not trace (the engine's COPY streams, sent on
+// the connection's PgConn) show as "untraced, before" the next traced
+// statement: the backend's CPU between the end of one traced statement and
+// the start of the next.
 type serverTimes struct {
-	mu    sync.Mutex
-	stats map[string]*statementTime
+	mu      sync.Mutex
+	stats   map[string]*statementTime
+	lastEnd map[uint32]time.Duration // per backend, its CPU at the end of its last traced statement
 }
 
 type statementTime struct {
@@ -52,22 +58,26 @@ func backendCPU(pid uint32) time.Duration {
 }
 
 func (s *serverTimes) start(ctx context.Context, conn *pgx.Conn, sql string) context.Context {
-	return context.WithValue(ctx, traceKey{}, traceStart{sql: sql, cpu: backendCPU(conn.PgConn().PID()), wall: time.Now()})
+	pid := conn.PgConn().PID()
+	cpu := backendCPU(pid)
+	s.mu.Lock()
+	if last, ok := s.lastEnd[pid]; ok && cpu > last {
+		s.add("untraced, before "+statementName(sql), cpu-last, 0)
+	}
+	s.mu.Unlock()
+	return context.WithValue(ctx, traceKey{}, traceStart{sql: sql, cpu: cpu, wall: time.Now()})
 }
 
-func (s *serverTimes) end(ctx context.Context, conn *pgx.Conn) {
-	st, ok := ctx.Value(traceKey{}).(traceStart)
-	if !ok {
-		return
-	}
-	cpu := backendCPU(conn.PgConn().PID()) - st.cpu
-	wall := time.Since(st.wall)
-	name := strings.Join(strings.Fields(st.sql), " ")
+func statementName(sql string) string {
+	name := strings.Join(strings.Fields(sql), " ")
 	if len(name) > 70 {
 		name = name[:70]
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return name
+}
+
+// add counts one statement; s.mu is held.
+func (s *serverTimes) add(name string, cpu, wall time.Duration) {
 	if s.stats == nil {
 		s.stats = map[string]*statementTime{}
 	}
@@ -79,6 +89,22 @@ func (s *serverTimes) end(ctx context.Context, conn *pgx.Conn) {
 	t.calls++
 	t.cpu += cpu
 	t.wall += wall
+}
+
+func (s *serverTimes) end(ctx context.Context, conn *pgx.Conn) {
+	st, ok := ctx.Value(traceKey{}).(traceStart)
+	if !ok {
+		return
+	}
+	pid := conn.PgConn().PID()
+	now := backendCPU(pid)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.add(statementName(st.sql), now-st.cpu, time.Since(st.wall))
+	if s.lastEnd == nil {
+		s.lastEnd = map[uint32]time.Duration{}
+	}
+	s.lastEnd[pid] = now
 }
 
 func (s *serverTimes) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
