@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,8 +34,9 @@ func init() {
 // statement each, and one receipt in suspense; fail makes every report
 // fail before its first row.
 type fakeReports struct {
-	fail   bool
-	filter postgres.ReportFilter
+	fail      bool
+	failAfter int // lines after which the report fails; 0: never
+	filter    postgres.ReportFilter
 }
 
 var reportRun = postgres.ReportRun{ID: 7, AsOf: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
@@ -56,6 +59,15 @@ func (f *fakeReports) ReconciliationReport(_ context.Context, flt postgres.Repor
 		if err := add(l); err != nil {
 			return err
 		}
+	}
+	for i := range f.failAfter {
+		l := report.Line{PlatformID: fmt.Sprintf("p%06d", i), SchemeID: "my-gig", Period: flt.Period, Currency: "MYR", Expected: 125, Status: "open"}
+		if err := add(l); err != nil {
+			return err
+		}
+	}
+	if f.failAfter > 0 {
+		return errors.New("connection reset")
 	}
 	return nil
 }
@@ -246,5 +258,28 @@ func TestAgingAndSuspenseAPI(t *testing.T) {
 	}
 	if formula, _ := f.GetCellFormula("items", "K2"); formula != "" {
 		t.Errorf("a text became a formula: %q", formula)
+	}
+}
+
+// TestReportCutShort: a report that fails after its first bytes went out
+// cuts the connection, so the client sees an error, not a shorter file
+// that looks whole.
+func TestReportCutShort(t *testing.T) {
+	s, store := newReportServer(t)
+	store.failAfter = 2000
+	srv := httptest.NewServer(s.e)
+	defer srv.Close()
+	for _, format := range []string{"json", "csv", "xlsx"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/finance/reports/reconciliation?period=2026-10&format="+format, nil)
+		req.Header.Set("Authorization", "Bearer "+s.tokens["finance"])
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || err == nil {
+			t.Errorf("%s: %d, %d bytes read, %v; want the body cut short with an error", format, resp.StatusCode, len(body), err)
+		}
 	}
 }
