@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -285,34 +286,43 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time, st
 
 	// Per worker, what was withheld in periods underpaid or missing past
 	// their due date and is not covered: each line's worker share times
-	// its statement's open part over its total, rounded down.
+	// its statement's open part over its total, rounded down, added up
+	// over the period's statements (exact 128-bit arithmetic in Go).
 	rows, err = tx.Query(ctx, `
-		SELECT o.platform_id, o.scheme_id, o.period, l.worker_key, trim(o.currency),
-		       sum(div(l.worker_minor::numeric * (st->>'open_minor')::numeric, (st->>'total_minor')::numeric))::bigint,
-		       array_agg(st->>'id' ORDER BY st->>'id'), o.due_date::timestamptz, o.run_id
+		SELECT o.platform_id, o.scheme_id, o.period, trim(o.currency), o.due_date::timestamptz, o.run_id,
+		       st->>'id', (st->>'open_minor')::bigint, (st->>'total_minor')::bigint, l.worker_key, l.worker_minor
 		FROM reconciliation_outcomes o
 		CROSS JOIN LATERAL jsonb_array_elements(o.statements) st
 		JOIN statement_lines l ON l.statement_id = st->>'id'
 		WHERE o.status IN ('underpaid', 'missing') AND (st->>'open_minor')::bigint > 0 AND (st->>'total_minor')::bigint > 0
 		  AND l.worker_minor > 0
-		GROUP BY o.platform_id, o.scheme_id, o.period, l.worker_key, o.currency, o.due_date, o.run_id
-		ORDER BY 1, 2, 3, 4`)
+		ORDER BY o.platform_id, o.scheme_id, o.period, l.worker_key, st->>'id'`)
 	if err != nil {
 		return nil, fmt.Errorf("read withheld contributions: %w", err)
 	}
-	var w gaps.Withheld
-	_, err = pgx.ForEachRow(rows, []any{&w.PlatformID, &w.SchemeID, &w.Period, &w.WorkerKey, &cur, &w.Amount, &w.Statements,
-		&w.DueDate, &w.RunID}, func() error {
-		w.Currency, w.DueDate = gateway.Currency(cur), w.DueDate.UTC()
+	var w, next gaps.Withheld
+	var stID string
+	var open, total, share int64
+	flush := func() {
 		if f, ok := gaps.FromWithheld(&w); ok {
 			found = append(found, f)
 		}
-		w.Statements = nil
+	}
+	_, err = pgx.ForEachRow(rows, []any{&next.PlatformID, &next.SchemeID, &next.Period, &cur, &next.DueDate, &next.RunID, &stID,
+		&open, &total, &next.WorkerKey, &share}, func() error {
+		if next.WorkerKey != w.WorkerKey || next.Period != w.Period || next.PlatformID != w.PlatformID || next.SchemeID != w.SchemeID {
+			flush()
+			w = next
+			w.Currency, w.DueDate, w.Amount, w.Statements = gateway.Currency(cur), next.DueDate.UTC(), 0, nil
+		}
+		w.Amount += uncovered(share, open, total)
+		w.Statements = append(w.Statements, stID)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read withheld contributions: %w", err)
 	}
+	flush()
 	stage("withheld")
 	return found, nil
 }
@@ -671,4 +681,14 @@ func ParseGapID(field, s string) (int64, error) {
 		return 0, gateway.Invalid(field, "malformed", field+" is a positive number")
 	}
 	return id, nil
+}
+
+// uncovered is share × open / total rounded down, for 0 < share, 0 < open
+// and 0 < total (open counts at most total): exact, the product held in
+// 128 bits.
+func uncovered(share, open, total int64) int64 {
+	open = min(open, total)
+	hi, lo := bits.Mul64(uint64(share), uint64(open))
+	q, _ := bits.Div64(hi, lo, uint64(total)) // hi < total since open <= total
+	return int64(q)
 }
