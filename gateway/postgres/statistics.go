@@ -60,21 +60,7 @@ type StatisticsRow struct {
 // Periods longer than a month (quarters, years) count in the month in
 // which they end.
 func (db *DB) CoverageStatistics(ctx context.Context, catalog *gateway.Catalog, q StatisticsQuery) ([]StatisticsRow, error) {
-	var schemes, periods, months, bases []string
-	var firsts, lasts []time.Time
-	var cover []int32
-	var candSchemes, candPeriods []string
-	for _, s := range catalog.Schemes() {
-		for _, mp := range coverage.StatisticsPeriods(s, q.From, q.To) {
-			schemes, periods, months, bases = append(schemes, mp.SchemeID), append(periods, mp.Period), append(months, mp.Month), append(bases, string(mp.Basis))
-			firsts = append(firsts, mp.FirstDay.Start(time.UTC))
-			lasts = append(lasts, mp.LastDay.Start(time.UTC))
-			cover = append(cover, int32(mp.CoverMonths))
-			for _, c := range mp.Candidates {
-				candSchemes, candPeriods = append(candSchemes, mp.SchemeID), append(candPeriods, c)
-			}
-		}
-	}
+	a := statisticsArgsOf(catalog, q)
 	type key struct{ month, scheme, platform, sector string }
 	by := map[key]*StatisticsRow{}
 	row := func(k key) *StatisticsRow {
@@ -87,8 +73,12 @@ func (db *DB) CoverageStatistics(ctx context.Context, catalog *gateway.Catalog, 
 	}
 	err := db.readOnly(ctx, func(tx pgx.Tx) error {
 		clear(by)
-		rows, err := tx.Query(ctx, statisticsWorkersSQL, schemes, periods, months, bases, firsts, lasts, cover,
-			candSchemes, candPeriods, q.ByScheme, q.ByPlatform, q.BySector)
+		// The counts hash and sort every worker period of the months: room
+		// to do it in memory rather than in temporary files.
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+			return fmt.Errorf("set work_mem: %w", err)
+		}
+		rows, err := tx.Query(ctx, statisticsWorkersSQL, a.workers()...)
 		if err != nil {
 			return fmt.Errorf("count covered workers: %w", err)
 		}
@@ -104,7 +94,7 @@ func (db *DB) CoverageStatistics(ctx context.Context, catalog *gateway.Catalog, 
 		if q.BySector {
 			return nil
 		}
-		rows, err = tx.Query(ctx, statisticsMoneySQL, schemes, periods, months, q.ByScheme, q.ByPlatform)
+		rows, err = tx.Query(ctx, statisticsMoneySQL, a.schemes, a.periods, a.months, q.ByScheme, q.ByPlatform)
 		if err != nil {
 			return fmt.Errorf("sum contributions: %w", err)
 		}
@@ -137,40 +127,85 @@ func (db *DB) CoverageStatistics(ctx context.Context, catalog *gateway.Catalog, 
 	return out, nil
 }
 
+// statisticsArgs are the months asked for, per scheme, as arrays for
+// unnest.
+type statisticsArgs struct {
+	q                               StatisticsQuery
+	schemes, periods, months, bases []string
+	firsts, lasts                   []time.Time
+	cover                           []int32
+	candSchemes, candPeriods        []string
+}
+
+func statisticsArgsOf(catalog *gateway.Catalog, q StatisticsQuery) statisticsArgs {
+	a := statisticsArgs{q: q}
+	for _, s := range catalog.Schemes() {
+		for _, mp := range coverage.StatisticsPeriods(s, q.From, q.To) {
+			a.schemes, a.periods = append(a.schemes, mp.SchemeID), append(a.periods, mp.Period)
+			a.months, a.bases = append(a.months, mp.Month), append(a.bases, string(mp.Basis))
+			a.firsts = append(a.firsts, mp.FirstDay.Start(time.UTC))
+			a.lasts = append(a.lasts, mp.LastDay.Start(time.UTC))
+			a.cover = append(a.cover, int32(mp.CoverMonths))
+			for _, c := range mp.Candidates {
+				a.candSchemes, a.candPeriods = append(a.candSchemes, mp.SchemeID), append(a.candPeriods, c)
+			}
+		}
+	}
+	return a
+}
+
+// workers are the arguments of statisticsWorkersSQL.
+func (a statisticsArgs) workers() []any {
+	return []any{a.schemes, a.periods, a.months, a.bases, a.firsts, a.lasts, a.cover, a.candSchemes, a.candPeriods,
+		a.q.ByScheme, a.q.ByPlatform, a.q.BySector}
+}
+
 const statisticsWorkersSQL = `
 WITH m AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::int[])
         AS m(scheme_id, period, month, basis, first_day, last_day, cover_months)
     WHERE basis <> 'none'
-), wp AS (
+), wp AS MATERIALIZED (
     SELECT m.month, m.scheme_id, m.period, m.basis, m.first_day, m.last_day, m.cover_months, w.platform_id, w.worker_id,
            w.events, w.gross, w.worker_minor + w.platform_minor + w.settled_worker + w.settled_platform AS net
     FROM m JOIN worker_periods w ON w.scheme_id = m.scheme_id AND w.period = m.period
-), act AS (
+), act AS MATERIALIZED (
     SELECT DISTINCT month, scheme_id, period, basis, first_day, last_day, cover_months, platform_id, worker_id
     FROM wp WHERE events > 0 AND gross > 0
 ), wcov AS (
     SELECT DISTINCT scheme_id, period, worker_id FROM wp WHERE basis = 'withholding' AND net > 0
-), paid AS (
-    SELECT sl.worker_key AS worker_id, s.scheme_id, r.recognised
-    FROM unnest($8::text[], $9::text[]) AS c(scheme_id, period)
+), c AS (
+    SELECT DISTINCT * FROM unnest($8::text[], $9::text[]) AS c(scheme_id, period)
+), paid_st AS MATERIALIZED (
+    -- Statements the latest run found paid in full, with the value date
+    -- of the last payment allocated to each.
+    SELECT s.id, s.platform_id, s.scheme_id, s.period, r.recognised
+    FROM c
     JOIN statements s ON s.scheme_id = c.scheme_id AND s.period = c.period
     JOIN reconciliation_outcomes o ON o.platform_id = s.platform_id AND o.scheme_id = s.scheme_id AND o.period = s.period
     CROSS JOIN LATERAL (SELECT max(ma.value_date) AS recognised FROM match_allocations ma
                         WHERE ma.statement_id = s.id AND NOT ma.overpayment) r
-    JOIN statement_lines sl ON sl.statement_id = s.id AND sl.worker_minor + sl.platform_minor > 0
     WHERE r.recognised IS NOT NULL
       AND EXISTS (SELECT 1 FROM jsonb_array_elements(o.statements) x
                   WHERE x->>'id' = s.id AND (x->>'open_minor')::bigint = 0 AND (x->>'paid_minor')::bigint > 0)
-      AND NOT EXISTS (
-          SELECT 1 FROM (SELECT n.kind, n.expected_minor FROM settlement_notices n
-                         WHERE n.worker_id = sl.worker_key AND n.scheme_id = s.scheme_id AND n.period = s.period
-                           AND n.platform_id = s.platform_id
-                         ORDER BY n.id DESC LIMIT 1) ln
-          WHERE ln.kind = 'shortfall' AND ln.expected_minor > (
-              SELECT coalesce(sum(l2.worker_minor + l2.platform_minor), 0)
-              FROM statements s2 JOIN statement_lines l2 ON l2.statement_id = s2.id AND l2.worker_key = sl.worker_key
-              WHERE s2.platform_id = s.platform_id AND s2.scheme_id = s.scheme_id AND s2.period = s.period))
+), short AS MATERIALIZED (
+    -- Standing shortfalls: the latest notice of a worker's period is a
+    -- shortfall above what the statements state for the worker.
+    SELECT n.worker_id, n.platform_id, n.scheme_id, n.period
+    FROM (SELECT DISTINCT ON (sn.worker_id, sn.platform_id, sn.scheme_id, sn.period)
+                 sn.worker_id, sn.platform_id, sn.scheme_id, sn.period, sn.kind, sn.expected_minor
+          FROM c JOIN settlement_notices sn ON sn.scheme_id = c.scheme_id AND sn.period = c.period
+          ORDER BY sn.worker_id, sn.platform_id, sn.scheme_id, sn.period, sn.id DESC) n
+    WHERE n.kind = 'shortfall' AND n.expected_minor > (
+        SELECT coalesce(sum(l2.worker_minor + l2.platform_minor), 0)
+        FROM statements s2 JOIN statement_lines l2 ON l2.statement_id = s2.id AND l2.worker_key = n.worker_id
+        WHERE s2.platform_id = n.platform_id AND s2.scheme_id = n.scheme_id AND s2.period = n.period)
+), paid AS MATERIALIZED (
+    SELECT sl.worker_key AS worker_id, p.scheme_id, p.recognised
+    FROM paid_st p JOIN statement_lines sl ON sl.statement_id = p.id
+    WHERE sl.worker_minor + sl.platform_minor > 0
+      AND NOT EXISTS (SELECT 1 FROM short x WHERE x.worker_id = sl.worker_key AND x.platform_id = p.platform_id
+                      AND x.scheme_id = p.scheme_id AND x.period = p.period)
 ), pcov AS (
     SELECT DISTINCT a.scheme_id, a.period, a.worker_id
     FROM act a JOIN paid p ON p.worker_id = a.worker_id AND p.scheme_id = a.scheme_id
