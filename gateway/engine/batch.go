@@ -28,7 +28,6 @@ type batch struct {
 	now       time.Time
 
 	closed  map[postgres.SchemePeriod]bool
-	states  map[postgres.WorkerPeriodKey]gateway.PeriodState
 	entries map[postgres.EventKey][]postgres.LedgerEntry // originals, from the ledger and from this batch
 	reverse map[postgres.EventKey]bool                   // events already reversed
 	regs    map[postgres.RefKey][]postgres.Registration  // registration histories of the batch's workers
@@ -79,7 +78,7 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 	b.w.Rejections = slices.Clone(bad)
 
 	// Events already recorded, and the originals that reversals name.
-	var keys []postgres.EventKey
+	keys := make([]postgres.EventKey, 0, len(in))
 	for _, ev := range in {
 		if ev.Earning.Kind == gateway.KindReversal {
 			keys = append(keys, key(ev.Earning), postgres.EventKey{PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.Reverses})
@@ -112,7 +111,7 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 		b.entries[k] = append(b.entries[k], en)
 	}
 
-	var refs []postgres.RefKey
+	refs := make([]postgres.RefKey, 0, len(fresh))
 	for _, ev := range fresh {
 		refs = append(refs, postgres.RefKey{PlatformID: ev.Earning.PlatformID, WorkerRef: ev.Earning.WorkerRef})
 	}
@@ -136,11 +135,9 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 	for _, k := range states {
 		b.w.Stored[k] = read[k] // the zero StoredState when there is no row
 	}
-	b.states = make(map[postgres.WorkerPeriodKey]gateway.PeriodState, len(b.w.Stored))
-	for k, s := range b.w.Stored {
-		b.states[k] = s.State
-	}
-	b.w.States = map[postgres.WorkerPeriodKey]gateway.PeriodState{}
+	b.w.States = make(map[postgres.WorkerPeriodKey]gateway.PeriodState, len(b.w.Stored))
+	b.w.Events = make([]postgres.IncomingEvent, 0, len(fresh))
+	b.w.Entries = make([]postgres.LedgerEntry, 0, len(fresh))
 
 	for _, ev := range fresh {
 		if err := b.applyEvent(ev, recorded); err != nil {
@@ -160,7 +157,7 @@ func key(e gateway.Earning) postgres.EventKey {
 // batch and against the ledger.
 func (b *batch) dedupe(in []postgres.IncomingEvent, recorded map[postgres.EventKey][32]byte) []postgres.IncomingEvent {
 	seen := make(map[postgres.EventKey][32]byte, len(in))
-	var fresh []postgres.IncomingEvent
+	fresh := make([]postgres.IncomingEvent, 0, len(in))
 	for _, ev := range in {
 		k := key(ev.Earning)
 		h, ok := recorded[k]
@@ -316,7 +313,36 @@ func (b *batch) state(k postgres.WorkerPeriodKey) gateway.PeriodState {
 	if s, ok := b.w.States[k]; ok {
 		return s
 	}
-	return b.states[k]
+	return b.w.Stored[k].State
+}
+
+// eventStates are the running totals one event changes, few: one per
+// scheme of its platform.
+type eventStates []struct {
+	k postgres.WorkerPeriodKey
+	s gateway.PeriodState
+}
+
+func (es eventStates) get(k postgres.WorkerPeriodKey) (gateway.PeriodState, bool) {
+	for _, e := range es {
+		if e.k == k {
+			return e.s, true
+		}
+	}
+	return gateway.PeriodState{}, false
+}
+
+func (es *eventStates) set(k postgres.WorkerPeriodKey, s gateway.PeriodState) {
+	for i := range *es {
+		if (*es)[i].k == k {
+			(*es)[i].s = s
+			return
+		}
+	}
+	*es = append(*es, struct {
+		k postgres.WorkerPeriodKey
+		s gateway.PeriodState
+	}{k, s})
 }
 
 // booking returns the period an entry of period own counts in: its own while
@@ -348,7 +374,7 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 			"occurred_at is before the platform was registered ("+pl.ActiveFrom.UTC().Format(time.RFC3339)+")")
 	}
 	var entries []postgres.LedgerEntry
-	states := map[postgres.WorkerPeriodKey]gateway.PeriodState{}
+	var states eventStates
 	if e.Kind == gateway.KindReversal {
 		orig := postgres.EventKey{PlatformID: e.PlatformID, EventID: e.Reverses}
 		origs, known := b.entries[orig]
@@ -370,7 +396,7 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 				return err
 			}
 			k := stateKey(o)
-			before, ok := states[k]
+			before, ok := states.get(k)
 			if !ok {
 				before = b.state(k)
 			}
@@ -379,13 +405,14 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 			if err != nil {
 				return err
 			}
-			states[k] = after
+			states.set(k, after)
 			en := b.entry(ev, v, d, o.WorkerID, o.Period)
 			en.Registered = o.Registered
 			entries = append(entries, en)
 		}
 		b.reverse[orig] = true
 	} else {
+		entries = make([]postgres.LedgerEntry, 0, len(pl.Schemes))
 		for _, s := range pl.Schemes {
 			w := b.resolve(e, s)
 			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, w.planID, e.OccurredAt)
@@ -398,15 +425,15 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 			if err != nil {
 				return err
 			}
-			states[k] = after
+			states.set(k, after)
 			en := b.entry(ev, v, d, k.WorkerID, own)
 			en.Registered = w.registered
 			entries = append(entries, en)
 		}
 		b.entries[key(e)] = entries
 	}
-	for k, s := range states {
-		b.w.States[k] = s
+	for _, ks := range states {
+		b.w.States[ks.k] = ks.s
 	}
 	for _, en := range entries {
 		if en.Late {

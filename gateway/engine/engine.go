@@ -88,7 +88,7 @@ func (e *Engine) ClaimPartition(ctx context.Context, c kafkabus.Claim) (int64, i
 func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka.Message) error {
 	start := time.Now()
 	p := partition(c)
-	var in []postgres.IncomingEvent
+	in := make([]postgres.IncomingEvent, 0, len(msgs))
 	var bad []postgres.Rejection
 	for _, m := range msgs {
 		ev, err := decode(m.Value)
