@@ -28,6 +28,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/httpapi"
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
+	"github.com/coverbridge/coverbridge/platforms/identity"
 )
 
 // The ingest benchmarks measure HTTP ingest alone, the engine stopped: the
@@ -47,7 +48,12 @@ import (
 //     earning_events per batch (RecordedHashes), so a retry of recorded
 //     events answers duplicate;
 //   - index-insert: the design not taken, every accepted event also written
-//     to an accepted-events table, one INSERT per batch, before answering.
+//     to an accepted-events table, one INSERT per batch, before answering;
+//   - worker-keys: what serve configures, the recorded lookup and the
+//     worker-key cache over the registrations of every worker the batches
+//     name, so every message is keyed by its worker key;
+//   - national-id: the Kafka-only configuration with every event naming its
+//     worker by national ID as well, validated and keyed at the door.
 //
 // BenchmarkIngestSingle posts single events at a fixed rate (1,000 a second
 // by default, COVERBRIDGE_BENCH_RATE) for b.N requests and reports the
@@ -116,6 +122,22 @@ func batchBody(n int) []byte {
 	return buf.Bytes()
 }
 
+// nationalIDBatchBody is batchBody with each worker named by a MyKad
+// number as well.
+func nationalIDBatchBody(n int) []byte {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		id := benchSeq.Add(1)
+		fmt.Fprintf(&buf, `{"event_id":"b-%d","worker_ref":"drv-%d","national_id":{"country":"MY","number":"900101-14-%04d"},"occurred_at":"2026-10-03T08:15:00+08:00","gross":{"currency":"MYR","value":"23.50"},"exclusions":{"tips":{"currency":"MYR","value":"2.00"}},"category":{"sector":"ride_hailing","vehicle":"4w"},"region":"MY-14"}`, id, id%5000, id%5000)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes()
+}
+
 func (r *ingestRig) post(body []byte) (time.Duration, error) {
 	start := time.Now()
 	req, err := http.NewRequest(http.MethodPost, r.base+"/v1/earnings?platform_id=demo", bytes.NewReader(body))
@@ -144,6 +166,23 @@ func BenchmarkIngestBatch(b *testing.B) {
 		db, pgCPU := benchDB(b)
 		benchBatch(b, func(c *httpapi.Config) { c.Recorded = db }, pgCPU)
 	})
+	b.Run("worker-keys", func(b *testing.B) {
+		// What serve configures: the recorded-events lookup, and the
+		// worker-key cache over registrations of every worker of the
+		// stream, so each message is keyed by its worker key.
+		db, pgCPU := benchDB(b)
+		registerBenchWorkers(b, db)
+		benchBatch(b, func(c *httpapi.Config) { c.Recorded, c.Workers = db, db }, pgCPU)
+	})
+	b.Run("national-id", func(b *testing.B) {
+		// Every event names its worker by national ID as well: validated,
+		// keyed (HMAC-SHA256) and dropped at the door.
+		keyer, err := identity.NewKeyer(identity.KeyerConfig{Secret: bytes.Repeat([]byte("k"), 32)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchBatchOf(b, func(c *httpapi.Config) { c.Identity.Keyer = keyer }, nil, nationalIDBatchBody)
+	})
 	b.Run("index-insert", func(b *testing.B) {
 		db, pgCPU := benchDB(b)
 		if _, err := db.Pool.Exec(context.Background(), `CREATE TABLE accepted_events (
@@ -158,12 +197,17 @@ func BenchmarkIngestBatch(b *testing.B) {
 // benchBatch runs the batch benchmark on a rig tuned by tune; pgCPU, when
 // not nil, returns the CPU time PostgreSQL has used so far.
 func benchBatch(b *testing.B, tune func(*httpapi.Config), pgCPU func() time.Duration) {
+	benchBatchOf(b, tune, pgCPU, batchBody)
+}
+
+// benchBatchOf is benchBatch with request bodies made by body.
+func benchBatchOf(b *testing.B, tune func(*httpapi.Config), pgCPU func() time.Duration, body func(n int) []byte) {
 	const batch, clients = 500, 16
 	r := newIngestRig(b, tune)
 	defer r.stop()
 	bodies := make([][]byte, b.N)
 	for i := range bodies {
-		bodies[i] = batchBody(batch)
+		bodies[i] = body(batch)
 	}
 	var next atomic.Int64
 	lat := make([]time.Duration, b.N)
@@ -223,6 +267,26 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// registerBenchWorkers registers drv-0 to drv-4999, the references of
+// batchBody, with platform demo.
+func registerBenchWorkers(b *testing.B, db *postgres.DB) {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO platforms (id, name, country, currency, active_from)
+		VALUES ('demo', 'Demo', 'MY', 'MYR', '2026-01-01')`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `
+		INSERT INTO workers (worker_key, country, national_id)
+		SELECT encode(sha256(('w' || i)::bytea), 'hex'), 'MY', '\x00' FROM generate_series(0, 4999) AS i;
+		INSERT INTO registrations (platform_id, worker_ref, worker_key, scheme_id, change, effective, request_hash)
+		SELECT 'demo', 'drv-' || i, encode(sha256(('w' || i)::bytea), 'hex'), 'my-gig', 'start', '2026-01-01', '\x00'
+		FROM generate_series(0, 4999) AS i;
+		ANALYZE registrations`); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // indexingPublisher writes every accepted event to an accepted-events table
