@@ -435,7 +435,7 @@ func applyGapChanges(ctx context.Context, tx pgx.Tx, changes []gaps.Change, now 
 	}
 	for _, q := range []string{
 		`UPDATE gaps g SET currency = c.currency, amount_minor = c.amount_minor, interest_minor = c.interest_minor,
-		        severity = c.severity, since = c.since, evidence = c.evidence::jsonb, digest = c.digest, status = c.status,
+		        severity = c.severity, since = c.since, evidence = c.evidence::json, digest = c.digest, status = c.status,
 		        cured = false, updated_at = $1
 		 FROM gap_changes c WHERE c.id = g.id AND c.found`,
 		`UPDATE gaps g SET status = c.status, cured = true, updated_at = $1
