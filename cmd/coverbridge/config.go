@@ -42,6 +42,10 @@ type config struct {
 	// scheme, and schemes' own rates (--agent-commission).
 	AgentCommission         gateway.Rate
 	AgentCommissionByScheme map[string]gateway.Rate
+	// Silent platforms: days without earnings, or a drop of more than
+	// the percent against the trailing average.
+	GapSilentDays  int
+	GapDropPercent int
 }
 
 // setting documents one configuration value.
@@ -67,6 +71,8 @@ var settings = []setting{
 	{"close-schedule", "COVERBRIDGE_CLOSE_SCHEDULE", "@every 5m", "scheduler: cron spec of the job that closes periods whose end plus grace has passed"},
 	{"close-grace", "COVERBRIDGE_CLOSE_GRACE", "72h", "scheduler: how long after its end a period still takes late events; a default then scheme=duration pairs, such as 72h,kr-ei=120h"},
 	{"seal-key", "COVERBRIDGE_SEAL_KEY", "", "base64 AES-256 key (32 bytes) that seals national IDs and signing secrets at rest; dev generates one"},
+	{"gap-silent-days", "COVERBRIDGE_GAP_SILENT_DAYS", "7", "gap detection: a platform with earnings before is silent after this many days without (or with far fewer)"},
+	{"gap-drop-percent", "COVERBRIDGE_GAP_DROP_PERCENT", "50", "gap detection: far fewer is a daily rate more than this many percent below the trailing 28 days' (1 to 100)"},
 	{"agent-commission", "COVERBRIDGE_AGENT_COMMISSION", "5%", "registration agents' commission on their workers' contributions, accrued at period close: a rate (5%, 1/20), then scheme=rate pairs such as 5%,my-sess=4%"},
 }
 
@@ -105,7 +111,8 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 	ints := []struct {
 		flag string
 		dst  *int
-	}{{"partitions", &cfg.Partitions}, {"batch-size", &cfg.BatchSize}, {"db-max-conns", &cfg.DBMaxConns}}
+	}{{"partitions", &cfg.Partitions}, {"batch-size", &cfg.BatchSize}, {"db-max-conns", &cfg.DBMaxConns},
+		{"gap-silent-days", &cfg.GapSilentDays}, {"gap-drop-percent", &cfg.GapDropPercent}}
 	for _, i := range ints {
 		if *i.dst, err = strconv.Atoi(get(i.flag)); err != nil || *i.dst <= 0 {
 			return config{}, usageError{fmt.Sprintf("--%s must be a positive integer, got %q", i.flag, get(i.flag))}
@@ -125,6 +132,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 			return config{}, usageError{fmt.Sprintf("--%s must be base64 of at least %d bytes (openssl rand -base64 32)", sec.flag, sec.min)}
 		}
 		*sec.dst = b
+	}
+	if cfg.GapDropPercent > 100 || cfg.GapSilentDays > 366 {
+		return config{}, usageError{"--gap-drop-percent is at most 100 and --gap-silent-days at most 366"}
 	}
 	if cfg.AgentCommission, cfg.AgentCommissionByScheme, err = parseCommission(get("agent-commission")); err != nil {
 		return config{}, err

@@ -26,6 +26,11 @@ const gapsUsage = `usage: coverbridge gaps <subcommand> [flags]
 flags:
 `
 
+// gapRules is the detection rules of serve's configuration.
+func gapRules(cfg config) gaps.Config {
+	return gaps.Config{SilentDays: cfg.GapSilentDays, DropPercent: cfg.GapDropPercent}
+}
+
 // gapRulesFlags adds the detection rule settings to fs.
 func gapRulesFlags(fs *flag.FlagSet) *gaps.Config {
 	var c gaps.Config

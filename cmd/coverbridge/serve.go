@@ -18,7 +18,6 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/identity"
 	"github.com/coverbridge/coverbridge/reconciliation/books"
-	"github.com/coverbridge/coverbridge/reconciliation/gaps"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -153,7 +152,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			// Reconciliation: statements, advice, bank files, matching.
 			Statements: db, Advice: keeper, Finance: keeper, FinanceStore: db, Reports: db,
 			// Compliance: gaps, their workflow and notices.
-			Gaps: db,
+			Gaps: db, GapRules: gapRules(cfg),
 			// Worker coverage, coverage statistics and worker notices.
 			Coverage: db, Notices: db,
 			Logger: log,
@@ -196,7 +195,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			// hourly for what time alone changes (silent platforms, age);
 			// once across replicas.
 			{name: "detect-gaps", spec: "@every 1m", run: func(ctx context.Context) error {
-				rep, ran, err := db.DetectGapsIfStale(ctx, gaps.Config{}, time.Now(), time.Hour)
+				rep, ran, err := db.DetectGapsIfStale(ctx, gapRules(cfg), time.Now(), time.Hour)
 				if ran {
 					log.Info("gaps detected", "found", rep.Found, "opened", rep.Opened, "updated", rep.Updated, "cured", rep.Cured,
 						"reopened", rep.Reopened, "took", rep.Duration)
