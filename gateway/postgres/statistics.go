@@ -166,14 +166,15 @@ WITH m AS (
         AS m(scheme_id, period, month, basis, first_day, last_day, cover_months)
     WHERE basis <> 'none'
 ), wp AS MATERIALIZED (
-    SELECT m.month, m.scheme_id, m.period, m.basis, m.first_day, m.last_day, m.cover_months, w.platform_id, w.worker_id,
-           w.events, w.gross, w.worker_minor + w.platform_minor + w.settled_worker + w.settled_platform AS net
+    -- Every worker period of the months: active with earnings, and whether
+    -- a contribution is withheld in it net of what close settled.
+    SELECT m.month, w.scheme_id, w.period, w.platform_id, w.worker_id, m.basis, m.last_day,
+           w.events > 0 AND w.gross > 0 AS active,
+           w.worker_minor + w.platform_minor + w.settled_worker + w.settled_platform > 0 AS withheld
     FROM m JOIN worker_periods w ON w.scheme_id = m.scheme_id AND w.period = m.period
-), act AS MATERIALIZED (
-    SELECT DISTINCT month, scheme_id, period, basis, first_day, last_day, cover_months, platform_id, worker_id
-    FROM wp WHERE events > 0 AND gross > 0
-), wcov AS (
-    SELECT DISTINCT scheme_id, period, worker_id FROM wp WHERE basis = 'withholding' AND net > 0
+), wcov AS MATERIALIZED (
+    SELECT scheme_id, period, worker_id FROM wp WHERE basis = 'withholding'
+    GROUP BY 1, 2, 3 HAVING bool_or(withheld)
 ), c AS (
     SELECT DISTINCT * FROM unnest($8::text[], $9::text[]) AS c(scheme_id, period)
 ), paid_st AS MATERIALIZED (
@@ -206,28 +207,34 @@ WITH m AS (
     WHERE sl.worker_minor + sl.platform_minor > 0
       AND NOT EXISTS (SELECT 1 FROM short x WHERE x.worker_id = sl.worker_key AND x.platform_id = p.platform_id
                       AND x.scheme_id = p.scheme_id AND x.period = p.period)
-), pcov AS (
-    SELECT DISTINCT a.scheme_id, a.period, a.worker_id
-    FROM act a JOIN paid p ON p.worker_id = a.worker_id AND p.scheme_id = a.scheme_id
-    WHERE a.basis = 'payment' AND p.recognised <= a.last_day
-      AND (CASE WHEN extract(day FROM p.recognised + make_interval(months => a.cover_months)) < extract(day FROM p.recognised)
-                THEN (p.recognised + make_interval(months => a.cover_months))::date
-                ELSE (p.recognised + make_interval(months => a.cover_months))::date - 1 END) >= a.first_day
-), cov AS (
-    SELECT * FROM wcov UNION SELECT * FROM pcov
+), pcov AS MATERIALIZED (
+    -- Paid contributions whose cover (one period from recognition) meets
+    -- a period asked for.
+    SELECT DISTINCT m.scheme_id, m.period, p.worker_id
+    FROM paid p JOIN m ON m.scheme_id = p.scheme_id AND m.basis = 'payment'
+    WHERE p.recognised <= m.last_day
+      AND (CASE WHEN extract(day FROM p.recognised + make_interval(months => m.cover_months)) < extract(day FROM p.recognised)
+                THEN (p.recognised + make_interval(months => m.cover_months))::date
+                ELSE (p.recognised + make_interval(months => m.cover_months))::date - 1 END) >= m.first_day
+), per_worker AS (
+    SELECT a.month,
+           CASE WHEN $10 THEN a.scheme_id ELSE '' END AS scheme_id,
+           CASE WHEN $11 THEN a.platform_id ELSE '' END AS platform_id,
+           CASE WHEN $12 THEN coalesce(sec.sector, '') ELSE '' END AS sector,
+           a.worker_id,
+           bool_or(wc.worker_id IS NOT NULL OR pc.worker_id IS NOT NULL) AS covered
+    FROM wp a
+    LEFT JOIN LATERAL (SELECT r.sector FROM registrations r
+                       WHERE $12 AND r.worker_key = a.worker_id AND r.platform_id = a.platform_id AND r.scheme_id = a.scheme_id
+                         AND r.change IN ('start', 'change') AND r.sector <> '' AND r.effective <= a.last_day
+                       ORDER BY r.effective DESC, r.id DESC LIMIT 1) sec ON true
+    LEFT JOIN wcov wc ON wc.scheme_id = a.scheme_id AND wc.period = a.period AND wc.worker_id = a.worker_id
+    LEFT JOIN pcov pc ON pc.scheme_id = a.scheme_id AND pc.period = a.period AND pc.worker_id = a.worker_id
+    WHERE a.active
+    GROUP BY 1, 2, 3, 4, 5
 )
-SELECT a.month,
-       CASE WHEN $10 THEN a.scheme_id ELSE '' END,
-       CASE WHEN $11 THEN a.platform_id ELSE '' END,
-       CASE WHEN $12 THEN coalesce(sec.sector, '') ELSE '' END,
-       count(DISTINCT a.worker_id),
-       count(DISTINCT a.worker_id) FILTER (WHERE c.worker_id IS NOT NULL)
-FROM act a
-LEFT JOIN LATERAL (SELECT r.sector FROM registrations r
-                   WHERE $12 AND r.worker_key = a.worker_id AND r.platform_id = a.platform_id AND r.scheme_id = a.scheme_id
-                     AND r.change IN ('start', 'change') AND r.sector <> '' AND r.effective <= a.last_day
-                   ORDER BY r.effective DESC, r.id DESC LIMIT 1) sec ON true
-LEFT JOIN cov c ON c.scheme_id = a.scheme_id AND c.period = a.period AND c.worker_id = a.worker_id
+SELECT month, scheme_id, platform_id, sector, count(*), count(*) FILTER (WHERE covered)
+FROM per_worker
 GROUP BY 1, 2, 3, 4`
 
 const statisticsMoneySQL = `
