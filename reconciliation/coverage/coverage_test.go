@@ -63,6 +63,21 @@ func TestWithholding(t *testing.T) {
 		{"Korea, February", "kr-ei", "2028-02-29", []Contribution{kr("2028-02", 8000)}, true, ReasonWithheld, "2028-02", "2028-02-01", "2028-02-29"},
 		{"under Korea's threshold, refunded at close", "kr-ei", "2026-10-20", []Contribution{kr("2026-10", 0)}, false, ReasonNothingWithheld, "2026-10", "", ""},
 		{"an entity levy decides nothing", "in-coss", "2026-06-01", nil, false, ReasonNotByContribution, "FY2026", "", ""},
+		{"China, the platform's per-order fee", "cn-oip", "2026-12-31", []Contribution{{PlatformID: "meituan", Period: "2026-12",
+			WorkerShare: gateway.Money{Currency: "CNY"}, PlatformShare: gateway.Money{Amount: 70, Currency: "CNY"}}},
+			true, ReasonWithheld, "2026-12", "2026-12-01", "2026-12-31"},
+		{"China, from the pilot's start", "cn-oip", "2022-06-30", nil, false, ReasonNotInForce, "", "", ""},
+		{"Chile's year", "cl-honorarios", "2026-07-01", []Contribution{{PlatformID: "uber", Period: "2026",
+			WorkerShare: gateway.Money{Amount: 15250, Currency: "CLP"}, PlatformShare: gateway.Money{Currency: "CLP"}}},
+			true, ReasonWithheld, "2026", "2026-01-01", "2026-12-31"},
+		{"Chile, another year", "cl-honorarios", "2027-01-01", []Contribution{{PlatformID: "uber", Period: "2026",
+			WorkerShare: gateway.Money{Amount: 15250, Currency: "CLP"}, PlatformShare: gateway.Money{Currency: "CLP"}}},
+			false, ReasonNothingWithheld, "2027", "", ""},
+		// Midnight in Santiago is 03:00 UTC: read in UTC, 1 January 2025
+		// would start in 2024, before the first version.
+		{"Chile's first day, in Santiago", "cl-honorarios", "2025-01-01", nil, false, ReasonNothingWithheld, "2025", "", ""},
+		{"Karnataka's fee decides nothing", "in-ka-welfare", "2026-03-31", nil, false, ReasonNotByContribution, "2026-Q1", "", ""},
+		{"Karnataka, before the order", "in-ka-welfare", "2026-02-12", nil, false, ReasonNotInForce, "", "", ""},
 		{"India's year starts in April", "in-coss", "2026-03-31", nil, false, ReasonNotByContribution, "FY2025", "", ""},
 	}
 	for _, tt := range tests {
