@@ -327,3 +327,21 @@ func TestAgentCommission(t *testing.T) {
 		t.Error("agent_commissions took an UPDATE")
 	}
 }
+
+// TestKafkaNationalIDRejected produces an event with a raw national ID
+// straight to the engine, as a platform writing to the earnings topic
+// would: it is rejected with raw_national_id, and nothing is recorded.
+func TestKafkaNationalIDRejected(t *testing.T) {
+	f := newLedgerFixture(t)
+	msg := kafka.Message{Topic: "earnings", Offset: 0, Value: []byte(`{"event_id":"k1","platform_id":"grab","worker_ref":"drv-1",` +
+		`"national_id":{"country":"MY","number":"900101-14-5678"},"occurred_at":"2026-10-03T10:00:00+08:00","gross":{"currency":"MYR","value":"10.00"}}`)}
+	if err := f.eng.HandleBatch(f.ctx, f.claim, []kafka.Message{msg}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.scalar(`SELECT count(*) FROM rejected_events WHERE event_id = 'k1' AND code = 'raw_national_id' AND field = 'national_id'`); n != 1 {
+		t.Errorf("rejections with raw_national_id = %d, want 1", n)
+	}
+	if n := f.scalar(`SELECT count(*) FROM ledger_entries`) + f.scalar(`SELECT count(*) FROM earning_events`); n != 0 {
+		t.Errorf("%d rows recorded for a rejected event", n)
+	}
+}
