@@ -40,7 +40,7 @@ type batch struct {
 type reads struct {
 	// assumeNew takes every earning to be new without looking it up: a
 	// redelivered one makes recording the batch fail with
-	// postgres.ErrStale, and the batch is computed again with lookups.
+	// postgres.ErrRecorded, and the batch is computed again with lookups.
 	// Reversals are always looked up, with their originals.
 	assumeNew bool
 	// cache takes running totals from the engine's cache where it has them.

@@ -64,6 +64,7 @@ type Engine struct {
 	states *stateCache
 
 	mu          sync.Mutex
+	lookup      map[partitionKey]bool // partitions whose last batch had redeliveries
 	platforms   map[string]*postgres.Platform
 	loadedAt    time.Time
 	lastMissing time.Time
@@ -76,7 +77,8 @@ func New(cfg Config) *Engine {
 	}
 	cfg.PlatformRefresh = cmp.Or(cfg.PlatformRefresh, 10*time.Second)
 	cfg.StateCache = cmp.Or(cfg.StateCache, 100_000)
-	return &Engine{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()), states: newStateCache(cfg.StateCache, time.Hour, time.Now)}
+	return &Engine{cfg: cfg, log: cmp.Or(cfg.Logger, slog.Default()), states: newStateCache(cfg.StateCache, time.Hour, time.Now),
+		lookup: map[partitionKey]bool{}}
 }
 
 // ClaimPartition implements kafkabus.Handler.
@@ -105,8 +107,13 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 		return err
 	}
 	// First with what the engine can assume or remembers; when that proves
-	// stale, again from reads.
-	r := reads{assumeNew: true, cache: e.states != nil}
+	// wrong, again from reads. After a batch with redeliveries, the
+	// partition's next batches look their events up until one has none:
+	// redeliveries come in runs (a restarted or rewound consumer).
+	pk := partitionKey{p.Topic, p.Partition}
+	e.mu.Lock()
+	r := reads{assumeNew: !e.lookup[pk], cache: e.states != nil}
+	e.mu.Unlock()
 	for {
 		var res Result
 		var states map[postgres.WorkerPeriodKey]gateway.PeriodState
@@ -118,11 +125,16 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 			return err
 		})
 		switch {
-		case errors.Is(err, postgres.ErrStale) && r != (reads{}):
-			e.log.Debug("batch computed from stale state, computing it again", "partition", p.Partition, "err", err)
-			staleBatches.Inc()
+		case errors.Is(err, postgres.ErrRecorded) && r.assumeNew:
+			e.log.Debug("batch has redelivered events, computing it again", "partition", p.Partition)
+			staleBatches.WithLabelValues("recorded").Inc()
+			r.assumeNew = false
+			continue
+		case errors.Is(err, postgres.ErrStale) && r.cache:
+			e.log.Debug("batch computed from stale running totals, computing it again", "partition", p.Partition, "err", err)
+			staleBatches.WithLabelValues("state").Inc()
 			e.states.forget()
-			r = reads{}
+			r.cache = false
 			continue
 		case errors.Is(err, postgres.ErrFenced):
 			return kafkabus.ErrFenced
@@ -130,9 +142,21 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 			return err
 		}
 		e.states.remember(states, version)
+		e.mu.Lock()
+		if r.assumeNew || res.Duplicates+res.Conflicts == 0 {
+			delete(e.lookup, pk)
+		} else {
+			e.lookup[pk] = true
+		}
+		e.mu.Unlock()
 		res.observe(len(msgs), time.Since(start))
 		return nil
 	}
+}
+
+type partitionKey struct {
+	topic     string
+	partition int
 }
 
 func partition(c kafkabus.Claim) postgres.Partition {

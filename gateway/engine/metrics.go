@@ -20,10 +20,10 @@ var (
 		Name: "coverbridge_ledger_entries_total",
 		Help: "Ledger entries appended by the engine.",
 	})
-	staleBatches = promauto.NewCounter(prometheus.CounterOpts{
-		Name: "coverbridge_engine_stale_batches_total",
-		Help: "Batches computed again from reads because an event taken to be new was recorded or a remembered running total had changed.",
-	})
+	staleBatches = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "coverbridge_engine_recomputed_batches_total",
+		Help: "Batches computed again from reads, by reason: recorded (an event taken to be new was a redelivery), state (a remembered running total had changed).",
+	}, []string{"reason"})
 	batchSize = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name:    "coverbridge_engine_batch_messages",
 		Help:    "Messages per applied batch.",

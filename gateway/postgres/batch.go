@@ -87,11 +87,15 @@ type BatchTx struct {
 	version uint32
 }
 
-// ErrStale means a batch was computed from state that changed before it was
-// written: an event taken to be new was already recorded, or a worker
-// period was written by someone else since it was read. The transaction is
-// rolled back; the batch is to be computed again from fresh reads.
-var ErrStale = errors.New("batch computed from stale state")
+// ErrStale means a batch was computed from running totals that changed
+// before it was written: a worker period was written by someone else since
+// it was read or remembered. ErrRecorded means an event the batch took to
+// be new was already recorded. Either way the transaction is rolled back;
+// the batch is to be computed again from reads.
+var (
+	ErrStale    = errors.New("batch computed from stale running totals")
+	ErrRecorded = errors.New("batch records an event already recorded")
+)
 
 // InBatch runs fn in one transaction that first advances p's offset to next,
 // fencing: when p.Epoch is no longer the partition's owner, it returns
@@ -106,7 +110,7 @@ func (db *DB) InBatch(ctx context.Context, p Partition, next int64, fn func(*Bat
 		}
 		return fn(&BatchTx{tx: tx, p: p, version: version})
 	})
-	if err != nil && !errors.Is(err, ErrFenced) && !errors.Is(err, ErrStale) {
+	if err != nil && !errors.Is(err, ErrFenced) && !errors.Is(err, ErrStale) && !errors.Is(err, ErrRecorded) {
 		return fmt.Errorf("batch %s/%d up to %d: %w", p.Topic, p.Partition, next, err)
 	}
 	return err
@@ -267,7 +271,7 @@ type BatchWrites struct {
 func (b *BatchTx) Write(ctx context.Context, w BatchWrites) (int, error) {
 	if err := b.copyEvents(ctx, w.Events); err != nil {
 		if isUnique(err, "earning_events_pkey") {
-			return 0, fmt.Errorf("%w: %w", ErrStale, err)
+			return 0, fmt.Errorf("%w: %w", ErrRecorded, err)
 		}
 		return 0, err
 	}
