@@ -195,6 +195,18 @@ func TestDetectGaps(t *testing.T) {
 	if n := count(t, r.db, "gap_history"); n != history {
 		t.Errorf("the second detection wrote history: %d rows, then %d", history, n)
 	}
+	// A new matching run that finds the same changes nothing either.
+	if _, err := r.books.Reconcile(r.ctx, books.TriggerManual); err != nil {
+		t.Fatal(err)
+	}
+	if rep := r.detect(r.now); rep.Found != 8 || rep.Opened+rep.Updated+rep.Cured+rep.Reopened != 0 {
+		t.Errorf("detection after a new run: %+v", rep)
+	}
+	var updated int
+	r.db.Pool.QueryRow(r.ctx, `SELECT count(*) FROM gaps WHERE updated_at <> detected_at`).Scan(&updated)
+	if n := count(t, r.db, "gap_history"); n != history || updated != 0 {
+		t.Errorf("a new run rewrote gaps: %d history rows, then %d; %d gaps updated", history, n, updated)
+	}
 
 	// p0002 pays late: missing and withheld cure themselves, late opens.
 	r.now = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)

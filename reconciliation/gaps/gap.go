@@ -173,7 +173,7 @@ func (k Key) String() string {
 
 // Evidence is what a gap rests on, as ids to look up.
 type Evidence struct {
-	RunID      int64    `json:"run_id,omitempty"`     // the matching run
+	RunID      int64    `json:"run_id,omitempty"`     // the matching run the gap was detected or last changed in
 	Statements []string `json:"statements,omitempty"` // statement ids: their RF payment references
 	DueDate    string   `json:"due_date,omitempty"`
 	Receipts   []string `json:"receipts,omitempty"`

@@ -195,9 +195,14 @@ func TestPlan(t *testing.T) {
 	if chs := c.Plan(stored, []gaps.Finding{missing, missing}, now); len(chs) != 0 {
 		t.Fatalf("again: %+v", chs)
 	}
-	// Only the run changed: a refresh without history.
+	// Only the run changed: nothing to write.
 	again := missing
 	again.Evidence.RunID = 2
+	if chs := c.Plan(stored, []gaps.Finding{again}, now); len(chs) != 0 {
+		t.Fatalf("a new run: %+v", chs)
+	}
+	// Only the evidence changed: a refresh without history.
+	again.Evidence.Statements = []string{"RF18MYGW0000012026100000", "RF61MYGW0000012026100001"}
 	if chs := c.Plan(stored, []gaps.Finding{again}, now); len(chs) != 1 || chs[0].Action != gaps.Refreshed || chs[0].Status != gaps.Acknowledged {
 		t.Fatalf("refresh: %+v", chs)
 	}

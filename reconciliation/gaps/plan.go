@@ -45,7 +45,10 @@ type Change struct {
 }
 
 // Digest fingerprints what detection says of a gap and its severity:
-// equal digests mean nothing to write.
+// equal digests mean nothing to write. The matching run is left out: a new
+// run that finds the same leaves the gap as it is, its evidence naming the
+// run it was detected or last changed in, and a run does not rewrite every
+// gap.
 func Digest(f *Finding, sev Severity) int64 {
 	h := fnv.New64a()
 	var b [8]byte
@@ -69,7 +72,6 @@ func Digest(f *Finding, sev Severity) int64 {
 	num(f.Since.UnixMicro())
 	str(string(sev))
 	e := &f.Evidence
-	num(e.RunID)
 	num(e.Entries)
 	str(e.DueDate)
 	str(e.Detail)
