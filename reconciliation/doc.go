@@ -17,5 +17,18 @@
 //   - matching reconciles receipts with statements and advice: rules in
 //     order, manual decisions, reversals, suspense, and an outcome per
 //     platform, scheme and period (paid, underpaid, overpaid, late with
-//     interest, missing, advice mismatch), the same on every rerun.
+//     interest, missing, advice mismatch), the same on every rerun; money
+//     beyond what a period owes is carried forward to the platform's other
+//     open statements;
+//   - gaps turns the matching results and the ledger into compliance gaps
+//     (with severity and evidence) and runs their case workflow;
+//   - notice renders the letter to a platform listing its gaps (PDF);
+//   - report writes the finance reports (reconciliation, receivables aging,
+//     suspense) as JSON, CSV and streamed XLSX;
+//   - coverage decides whether a worker is covered on a date under a
+//     scheme's rule (on withholding, or once payment is recognised) and
+//     counts coverage for the insurer's statistics.
+//
+// books (the one package here with I/O) runs them against PostgreSQL:
+// period close, statements, bank files, advice and matching.
 package reconciliation
