@@ -20,6 +20,9 @@
 // COVERBRIDGE_BENCH_BATCHES (default 500,2000,5000) the batch sizes, and
 // COVERBRIDGE_BENCH_DATABASE_URL, when set, names a server to use instead of
 // the benchmark's own cluster (its user must be allowed to CREATE DATABASE).
+// The stream's 100,000 workers are registered with their platforms, as a
+// platform's workers are; COVERBRIDGE_BENCH_UNREGISTERED=1 leaves them
+// unregistered, every entry in suspense.
 package bench
 
 import (
@@ -478,13 +481,21 @@ func (e *environment) run(b *testing.B, topic string, n, batchSize int) result {
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var offsets, events int64
+	var offsets, events, registered int64
 	if err := conn.QueryRow(ctx, `SELECT (SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets),
-		(SELECT count(*) FROM earning_events), (SELECT count(*) FROM ledger_entries)`).Scan(&offsets, &events, &r.ledger); err != nil {
+		(SELECT count(*) FROM earning_events), (SELECT count(*) FROM ledger_entries),
+		(SELECT count(*) FROM ledger_entries WHERE registered)`).Scan(&offsets, &events, &r.ledger, &registered); err != nil {
 		b.Fatal(err)
 	}
 	if offsets != int64(n) || events != int64(n) || r.ledger != int64(n) {
 		b.Fatalf("after %d events: offsets add up to %d, %d events recorded, %d ledger entries", n, offsets, events, r.ledger)
+	}
+	if want := int64(n); os.Getenv("COVERBRIDGE_BENCH_UNREGISTERED") != "" {
+		if registered != 0 {
+			b.Fatalf("%d of %d ledger entries registered, want none", registered, n)
+		}
+	} else if registered != want {
+		b.Fatalf("%d of %d ledger entries registered, want all", registered, n)
 	}
 	return r
 }
