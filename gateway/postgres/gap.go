@@ -330,14 +330,14 @@ func findGaps(ctx context.Context, tx pgx.Tx, cfg gaps.Config, now time.Time, st
 // gapStates reads every stored gap as Plan needs it.
 func gapStates(ctx context.Context, tx pgx.Tx) ([]gaps.State, error) {
 	rows, err := tx.Query(ctx, `SELECT id, kind, platform_id, scheme_id, period, subject, status, cured, digest, amount_minor,
-		interest_minor, severity FROM gaps`)
+		interest_minor, severity, since FROM gaps`)
 	if err != nil {
 		return nil, fmt.Errorf("read gaps: %w", err)
 	}
 	var out []gaps.State
 	var g gaps.State
 	_, err = pgx.ForEachRow(rows, []any{&g.ID, &g.Key.Kind, &g.Key.PlatformID, &g.Key.SchemeID, &g.Key.Period, &g.Key.Subject,
-		&g.Status, &g.Cured, &g.Digest, &g.Amount, &g.Interest, &g.Severity}, func() error {
+		&g.Status, &g.Cured, &g.Digest, &g.Amount, &g.Interest, &g.Severity, &g.Since}, func() error {
 		out = append(out, g)
 		return nil
 	})

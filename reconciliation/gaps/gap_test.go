@@ -227,6 +227,16 @@ func TestPlan(t *testing.T) {
 	if len(chs) != 1 || chs[0].Action != gaps.Reopened || chs[0].Status != gaps.Open || chs[0].From != gaps.Resolved || chs[0].Cured {
 		t.Fatalf("reopen: %+v", chs)
 	}
+	// A silent platform's quiet window moves with the clock; its age does not.
+	silent := gaps.Finding{Key: gaps.Key{Kind: gaps.SilentPlatform, PlatformID: "p1"}, Currency: "MYR", Since: day(2026, 11, 24)}
+	chs = c.Plan(nil, []gaps.Finding{silent}, now)
+	quiet := []gaps.State{{ID: 2, Key: silent.Key, Status: gaps.Open, Digest: chs[0].Digest, Severity: chs[0].Severity, Since: silent.Since}}
+	later := now.AddDate(0, 0, 100)
+	silent.Since = day(2027, 3, 3)
+	chs = c.Plan(quiet, []gaps.Finding{silent}, later)
+	if len(chs) != 1 || !chs[0].Finding.Since.Equal(day(2026, 11, 24)) || chs[0].Severity != gaps.High || chs[0].Action != gaps.Updated {
+		t.Fatalf("silent 100 days on: %+v", chs)
+	}
 	// A waived gap's cause coming back leaves it waived.
 	stored[0].Status = gaps.Waived
 	chs = c.Plan(stored, []gaps.Finding{missing}, now)

@@ -16,6 +16,7 @@ type State struct {
 	Amount   int64
 	Interest int64
 	Severity Severity
+	Since    time.Time
 }
 
 // Action is what a change records in a gap's history.
@@ -93,6 +94,9 @@ func Digest(f *Finding, sev Severity) int64 {
 //   - a gap not found and not cured is cured, and resolves itself while
 //     active (cured).
 //
+// A gap found again keeps the earlier of its stored and found since, so
+// its age only grows while its cause lasts; Plan sets it in found.
+//
 // Findings with the same key count once (the last). Nothing is returned
 // for what has not changed, so planning again after applying the changes
 // returns none.
@@ -113,9 +117,15 @@ func (c Config) Plan(stored []State, found []Finding, now time.Time) []Change {
 		if last[f.Key] != i {
 			continue
 		}
+		j, ok := byKey[f.Key]
+		if ok && !stored[j].Cured && stored[j].Since.Before(f.Since) && !stored[j].Since.IsZero() {
+			// The cause has lasted since the gap was first found: a
+			// silent platform's quiet window moves with the clock, its
+			// age must not.
+			f.Since = stored[j].Since
+		}
 		sev := c.Severity(f, now)
 		d := Digest(f, sev)
-		j, ok := byKey[f.Key]
 		if !ok {
 			out = append(out, Change{Finding: f, Severity: sev, Digest: d, Status: Open, Action: Detected, Note: f.Evidence.Detail})
 			continue
