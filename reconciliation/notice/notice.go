@@ -107,16 +107,24 @@ func Render(w io.Writer, l *Letter, opt Options) error {
 		width float64
 		align string
 	}{{"Gap", 12, "R"}, {"Finding", 52, "L"}, {"Scheme", 22, "L"}, {"Period", 16, "L"}, {"Worker", 26, "L"}, {"Amount", 23, "R"}, {"Interest", 23, "R"}}
-	pdf.SetFont("Helvetica", "B", 8)
-	pdf.SetFillColor(230, 230, 230)
-	for _, c := range cols {
-		pdf.CellFormat(c.width, 6, c.head, "1", 0, c.align, true, 0, "")
+	header := func() {
+		pdf.SetFont("Helvetica", "B", 8)
+		pdf.SetFillColor(230, 230, 230)
+		for _, c := range cols {
+			pdf.CellFormat(c.width, 6, c.head, "1", 0, c.align, true, 0, "")
+		}
+		pdf.Ln(-1)
+		pdf.SetFont("Helvetica", "", 8)
 	}
-	pdf.Ln(-1)
-	pdf.SetFont("Helvetica", "", 8)
+	header()
+	_, pageHeight := pdf.GetPageSize()
 	totals := map[gateway.Currency]*[2]int64{}
 	var currencies []gateway.Currency
 	for _, it := range l.Items {
+		if pdf.GetY()+5.5 > pageHeight-20 { // the table goes on over the page, under its header
+			pdf.AddPage()
+			header()
+		}
 		vals := []string{fmt.Sprint(it.GapID), cmp.Or(kindText[it.Kind], it.Kind), it.SchemeID, it.Period, shorten(it.Subject, 16),
 			money(it.Amount), money(it.Interest)}
 		for i, c := range cols {

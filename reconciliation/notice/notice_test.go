@@ -2,6 +2,7 @@ package notice_test
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -86,5 +87,26 @@ func TestRenderCompressed(t *testing.T) {
 	}
 	if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) || !bytes.Contains(buf.Bytes(), []byte("/FlateDecode")) {
 		t.Error("a compressed letter is not a compressed PDF")
+	}
+}
+
+// A platform that remitted nothing for a thousand workers gets a letter
+// of many pages, each numbered.
+func TestRenderManyPages(t *testing.T) {
+	l := letter()
+	for i := range 1000 {
+		l.Items = append(l.Items, notice.Item{GapID: int64(100 + i), Kind: "withheld_not_remitted", SchemeID: "my-gig", Period: "2026-10",
+			Subject: fmt.Sprintf("%064x", i), Amount: myr(int64(100 + i)), References: []string{"RF18MYGW0000012026100000"}})
+	}
+	var buf bytes.Buffer
+	if err := notice.Render(&buf, l, notice.Options{Uncompressed: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := text(buf.Bytes())
+	if strings.Count(got, "Worker\n") < 10 {
+		t.Errorf("the table's header is not repeated on each page")
+	}
+	if !strings.Contains(got, "Notice 7, page 2 of ") || !strings.Contains(got, "1099") || strings.Count(got, "RF18MYGW0000012026100000") != 1 {
+		t.Errorf("a long letter: %d bytes, pages numbered %v", buf.Len(), strings.Contains(got, "page 2 of"))
 	}
 }
