@@ -149,6 +149,11 @@ func (db *DB) InPeriodClose(ctx context.Context, schemeID, period string, at tim
 		if err := lock(late); err != nil {
 			return err
 		}
+		// What is left in suspense of references registered since moves
+		// to the workers before their periods are settled.
+		if err := sweepSuspense(ctx, tx, schemeID, append([]string{period}, late...)); err != nil {
+			return err
+		}
 		c = &CloseTx{tx: tx, scheme: schemeID, period: period, at: at, late: late}
 		return settle(c)
 	})

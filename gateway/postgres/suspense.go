@@ -132,20 +132,46 @@ func moveSuspense(ctx context.Context, tx pgx.Tx, r Registration) (Transfer, err
 	if err != nil {
 		return out, fmt.Errorf("move suspense of %s: %w", r.WorkerRef, err)
 	}
-	// The reference's running totals join the worker's, row by row (same
-	// platform, scheme, plan and period), and are emptied: the state of an
-	// emptied row reads as the state before any event. Rows are locked in
-	// key order: the worker's, then the reference's, as keys sort.
-	_, err = tx.Exec(ctx, `
-		WITH src AS (
-			SELECT * FROM worker_periods
-			WHERE worker_id = $1 AND platform_id = $2 AND scheme_id = $3 AND trim(currency) <> ''
-			ORDER BY plan_id, period FOR UPDATE
+	if out.Entries == 0 {
+		return out, nil
+	}
+	if err := moveTotals(ctx, tx, r.SchemeID, []totalsMove{{platform: r.PlatformID, from: from, to: r.WorkerKey}}); err != nil {
+		return out, fmt.Errorf("move running totals of %s: %w", r.WorkerRef, err)
+	}
+	return out, nil
+}
+
+// totalsMove names running totals to move: the rows of worker from with
+// platform, in period or, when period is empty, in every period.
+type totalsMove struct{ platform, from, to, period string }
+
+// moveTotals adds the running totals of each move's reference to its
+// worker's, row by row (same platform, scheme, plan and period), and empties
+// them: the state of an emptied row reads as the state before any event.
+// The caller holds what keeps batches from writing the rows meanwhile.
+func moveTotals(ctx context.Context, tx pgx.Tx, schemeID string, moves []totalsMove) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	cols := make([][]string, 4)
+	for _, m := range moves {
+		cols[0], cols[1], cols[2], cols[3] = append(cols[0], m.platform), append(cols[1], m.from), append(cols[2], m.to), append(cols[3], m.period)
+	}
+	_, err := tx.Exec(ctx, `
+		WITH g AS (
+			SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS g(platform_id, from_id, to_id, period)
+		), src AS (
+			SELECT w.worker_id, w.platform_id, w.scheme_id, w.plan_id, w.period, w.currency, w.events, w.gross, w.base,
+			       w.insured, w.orders, w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform, g.to_id
+			FROM worker_periods w JOIN g ON w.worker_id = g.from_id AND w.platform_id = g.platform_id
+			     AND (g.period = '' OR w.period = g.period)
+			WHERE w.scheme_id = $1 AND trim(w.currency) <> ''
+			ORDER BY w.worker_id, w.platform_id, w.plan_id, w.period FOR UPDATE OF w
 		), added AS (
 			INSERT INTO worker_periods AS w (worker_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base,
 			       insured, orders, units, worker_minor, platform_minor, settled_worker, settled_platform)
-			SELECT $4, platform_id, scheme_id, plan_id, period, currency, events, gross, base, insured, orders, units,
-			       worker_minor, platform_minor, settled_worker, settled_platform FROM src ORDER BY plan_id, period
+			SELECT to_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base, insured, orders, units,
+			       worker_minor, platform_minor, settled_worker, settled_platform FROM src ORDER BY to_id, platform_id, plan_id, period
 			ON CONFLICT ON CONSTRAINT worker_periods_pkey DO UPDATE SET
 			       currency = CASE WHEN trim(w.currency) = '' THEN EXCLUDED.currency ELSE w.currency END,
 			       events = w.events + EXCLUDED.events, gross = w.gross + EXCLUDED.gross, base = w.base + EXCLUDED.base,
@@ -159,9 +185,59 @@ func moveSuspense(ctx context.Context, tx pgx.Tx, r Registration) (Transfer, err
 		       worker_minor = 0, platform_minor = 0, settled_worker = 0, settled_platform = 0, updated_at = now()
 		FROM src WHERE w.worker_id = src.worker_id AND w.platform_id = src.platform_id AND w.scheme_id = src.scheme_id
 		  AND w.plan_id = src.plan_id AND w.period = src.period AND (SELECT count(*) FROM added) >= 0`,
-		from, r.PlatformID, r.SchemeID, r.WorkerKey)
+		schemeID, cols[0], cols[1], cols[2], cols[3])
+	return err
+}
+
+// sweepSuspense moves, in a period close's settling transaction, what is
+// still in suspense of the periods being settled (locked, as the close
+// holds them exclusively) for references that have a start registration
+// under the scheme by now: an event of a reference that arrived after its
+// registration but is dated before it, or the reversal of an event already
+// moved. A reference's entries of one period move together, and only when
+// every one of them is booked in a period being settled, so the running
+// totals always move whole. Settling then reads the totals under the
+// worker.
+func sweepSuspense(ctx context.Context, tx pgx.Tx, schemeID string, periods []string) error {
+	rows, err := tx.Query(ctx, `
+		WITH cand AS (
+			SELECT l.id, l.platform_id, l.worker_id, l.plan_id, l.period, l.booked_period, l.currency, l.gross_minor,
+			       l.worker_minor, l.platform_minor
+			FROM ledger_entries l
+			WHERE NOT l.registered AND l.scheme_id = $1 AND l.period = ANY($2) AND l.worker_id LIKE 'ref:%'
+			  AND NOT EXISTS (SELECT 1 FROM suspense_transfers t WHERE t.entry_id = l.id)
+		), grp AS (
+			SELECT platform_id, worker_id, period FROM cand GROUP BY 1, 2, 3 HAVING bool_and(booked_period = ANY($2))
+		), moved AS (
+			INSERT INTO suspense_transfers (entry_id, registration_id, platform_id, scheme_id, worker_ref, from_worker_id,
+			       to_worker_id, plan_id, period, booked_period, currency, gross_minor, worker_minor, platform_minor)
+			SELECT c.id, r.id, c.platform_id, $1, r.worker_ref, c.worker_id, r.worker_key, c.plan_id, c.period, c.booked_period,
+			       c.currency, c.gross_minor, c.worker_minor, c.platform_minor
+			FROM cand c JOIN grp USING (platform_id, worker_id, period)
+			CROSS JOIN LATERAL (
+				SELECT r.id, r.worker_ref, r.worker_key FROM registrations r
+				WHERE r.platform_id = c.platform_id AND r.worker_ref = substr(c.worker_id, length(c.platform_id) + 6)
+				  AND r.scheme_id = $1 AND r.change = 'start'
+				ORDER BY r.effective DESC, r.id DESC LIMIT 1) r
+			WHERE c.worker_id = 'ref:' || c.platform_id || ':' || r.worker_ref AND r.worker_key <> c.worker_id
+			ORDER BY c.id
+			ON CONFLICT ON CONSTRAINT suspense_transfers_entry_key DO NOTHING
+			RETURNING platform_id, from_worker_id, to_worker_id, period
+		)
+		SELECT DISTINCT platform_id, from_worker_id, to_worker_id, period FROM moved`, schemeID, periods)
 	if err != nil {
-		return out, fmt.Errorf("move running totals of %s: %w", r.WorkerRef, err)
+		return fmt.Errorf("sweep suspense of %s: %w", schemeID, err)
 	}
-	return out, nil
+	var moves []totalsMove
+	var m totalsMove
+	if _, err := pgx.ForEachRow(rows, []any{&m.platform, &m.from, &m.to, &m.period}, func() error {
+		moves = append(moves, m)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("sweep suspense of %s: %w", schemeID, err)
+	}
+	if err := moveTotals(ctx, tx, schemeID, moves); err != nil {
+		return fmt.Errorf("sweep suspense of %s: move running totals: %w", schemeID, err)
+	}
+	return nil
 }

@@ -345,3 +345,47 @@ func TestKafkaNationalIDRejected(t *testing.T) {
 		t.Errorf("%d rows recorded for a rejected event", n)
 	}
 }
+
+// TestCloseSweepsSuspense registers a reference from 10 October, after its
+// earlier events: an event dated before the start that arrives after the
+// registration, and the reversal of an event already moved, land in
+// suspense again; October's close moves them to the worker before
+// settling, so the statement has one line for the worker and none for the
+// reference.
+func TestCloseSweepsSuspense(t *testing.T) {
+	f := newLedgerFixture(t)
+	suspense := postgres.SuspenseWorkerID("grab", "drv-1")
+	f.send([4]string{"e1", "drv-1", "10-03", "100.00"}, [4]string{"e2", "drv-1", "10-04", "60.00"})
+	k := workerKey(1)
+	r := postgres.Registration{PlatformID: "grab", WorkerRef: "drv-1", WorkerKey: k, SchemeID: "my-gig",
+		Change: postgres.RegistrationStart, Effective: time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC)}
+	if _, _, moved, err := f.db.RegisterMoving(f.ctx, postgres.NewWorker{WorkerKey: k, Country: "MY", Sealed: []byte("s")}, r,
+		sha256.Sum256([]byte("r"))); err != nil || moved.Entries != 2 {
+		t.Fatalf("register = %+v, %v", moved, err)
+	}
+	rev := kafka.Message{Topic: "earnings", Offset: f.offset, Value: []byte(`{"event_id":"r1","platform_id":"grab","worker_ref":"drv-1",` +
+		`"occurred_at":"2026-10-05T10:00:00+08:00","gross":{"currency":"MYR","value":"-100.00"},"kind":"reversal","reverses":"e1"}`)}
+	f.offset++
+	if err := f.eng.HandleBatch(f.ctx, f.claim, []kafka.Message{rev}); err != nil {
+		t.Fatal(err)
+	}
+	f.send([4]string{"e3", "drv-1", "10-05", "40.00"}, [4]string{"e4", "drv-1", "10-15", "20.00"})
+	if n := f.scalar(`SELECT count(*) FROM ledger_entries l WHERE worker_id = $1
+		AND NOT EXISTS (SELECT 1 FROM suspense_transfers t WHERE t.entry_id = l.id)`, suspense); n != 2 {
+		t.Fatalf("entries back in suspense = %d, want the reversal and the early event", n)
+	}
+	f.close("2026-10")
+	lines := f.lines("2026-10")
+	// 0.75 (e2) + 0.50 (e3) + 0.25 (e4); e1 and its reversal cancel out.
+	if len(lines) != 1 || lines[k] != 150 {
+		t.Errorf("statement lines = %v, want the worker's 1.50 alone", lines)
+	}
+	var events, withheld int64
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT events, worker_minor FROM worker_periods WHERE worker_id = $1 AND period = '2026-10'`, k).
+		Scan(&events, &withheld); err != nil || events != 3 || withheld != 150 {
+		t.Errorf("worker's October = %d events, %d withheld, %v; want 3, 150", events, withheld, err)
+	}
+	if n := f.scalar(`SELECT count(*) FROM suspense_transfers`); n != 4 {
+		t.Errorf("transfers = %d, want 4", n)
+	}
+}
