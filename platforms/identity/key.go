@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
+	"sync"
 )
 
 // MinSecretLen is the shortest secret NewKeyer accepts, in bytes.
@@ -22,6 +24,7 @@ type KeyerConfig struct {
 // person across platforms. It is safe for concurrent use.
 type Keyer struct {
 	secret []byte
+	macs   sync.Pool // of keyed HMAC-SHA256 states, reset before use
 }
 
 // NewKeyer returns a Keyer, or an error when the secret is missing or short.
@@ -29,7 +32,9 @@ func NewKeyer(cfg KeyerConfig) (*Keyer, error) {
 	if len(cfg.Secret) < MinSecretLen {
 		return nil, errors.New("identity: worker key secret must be at least 32 bytes")
 	}
-	return &Keyer{secret: append([]byte(nil), cfg.Secret...)}, nil
+	k := &Keyer{secret: append([]byte(nil), cfg.Secret...)}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.secret) }
+	return k, nil
 }
 
 // Key returns the worker key of a national ID: the lower-case hexadecimal
@@ -44,9 +49,22 @@ func NewKeyer(cfg KeyerConfig) (*Keyer, error) {
 //
 // The result is 64 characters long.
 func (k *Keyer) Key(country, normalisedID string) string {
-	mac := hmac.New(sha256.New, k.secret)
-	mac.Write([]byte(upperASCII(country)))
-	mac.Write([]byte{':'})
-	mac.Write([]byte(normalisedID))
-	return hex.EncodeToString(mac.Sum(nil))
+	mac := k.macs.Get().(hash.Hash)
+	mac.Reset()
+	var buf [64]byte
+	in := buf[:0]
+	for i := 0; i < len(country); i++ {
+		c := country[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		in = append(in, c)
+	}
+	in = append(in, ':')
+	in = append(in, normalisedID...)
+	mac.Write(in)
+	var sum [sha256.Size]byte
+	mac.Sum(sum[:0])
+	k.macs.Put(mac)
+	return hex.EncodeToString(sum[:])
 }
