@@ -724,18 +724,40 @@ const (
 
 // partitionKeys returns the Kafka key of each item that is to be produced
 // (others get nil): the worker key, so that one worker's events from every
-// platform are applied in order on one partition. An event that carries no
-// worker key (no national ID) is keyed by the worker key of its worker_ref's
-// registration when there is one, found in a bounded cache filled from the
-// registrations on a miss (one read per request for all its misses); else,
-// or when the read fails, by platform and worker_ref (feed.PartitionKey).
+// platform are applied in order on one partition. An event that names its
+// worker_ref is checked against the worker key of the reference's
+// registration, when there is one, found in a bounded cache filled from the
+// registrations on a miss (one read per request for all its misses):
+//
+//   - an event without a worker key (no national ID) is keyed by the
+//     registration's worker key;
+//   - an event whose national ID is not the registered worker's is rejected
+//     (worker_mismatch on national_id): the engine would count it for the
+//     registered worker while its key put it on another worker's partition;
+//   - otherwise, or when the read fails, the event is keyed by its own
+//     worker key, else by platform and worker_ref (feed.PartitionKey).
+//
 // Only the key changes: the message's value is the event as validated, so a
-// retry has the same content whether or not the key was known.
+// retry has the same content whether or not the registration was known.
 func (s *Server) partitionKeys(ctx context.Context, platformID string, items []*ingestItem) [][]byte {
 	keys := make([][]byte, len(items))
 	idx, _ := s.cfg.Workers.(WorkerKeyIndex)
-	var refs []string
-	var pending []int
+	resolve := func(i int, registered string) {
+		it := items[i]
+		switch {
+		case registered == "":
+			keys[i] = feed.PartitionKey(it.ev)
+		case it.ev.WorkerKey == "" || it.ev.WorkerKey == registered:
+			keys[i] = []byte(registered)
+		default:
+			it.reject(&gateway.Error{Code: gateway.EINVALID, Message: "invalid earnings event",
+				Details: []gateway.Detail{{Field: "national_id", Code: "worker_mismatch",
+					Message: "national_id is not that of the worker registered under this worker_ref"}}}, it.prefix)
+		}
+	}
+	var refs []string            // references to look up
+	var pending []int            // items resolved once the references are known
+	known := map[string]string{} // reference → registered worker key, "" for none
 	c := &s.ingest.workerKeys
 	now := time.Now()
 	c.mu.Lock()
@@ -743,44 +765,36 @@ func (s *Server) partitionKeys(ctx context.Context, platformID string, items []*
 		if it.answer.Status != "" {
 			continue
 		}
-		if it.ev.WorkerKey != "" || idx == nil {
+		if idx == nil || it.ev.WorkerRef == "" {
 			keys[i] = feed.PartitionKey(it.ev)
 			continue
 		}
-		e, ok := c.m[workerRefKey{platformID, it.ev.WorkerRef}]
-		switch {
-		case ok && e.key != "" && now.Before(e.until):
-			keys[i] = []byte(e.key)
-		case ok && now.Before(e.until):
-			keys[i] = feed.PartitionKey(it.ev)
-		default:
-			pending = append(pending, i)
+		pending = append(pending, i)
+		if e, ok := c.m[workerRefKey{platformID, it.ev.WorkerRef}]; ok && now.Before(e.until) {
+			known[it.ev.WorkerRef] = e.key
+		} else {
 			refs = append(refs, it.ev.WorkerRef)
 		}
 	}
 	c.mu.Unlock()
-	if len(pending) == 0 {
-		return keys
-	}
-	slices.Sort(refs)
-	refs = slices.Compact(refs)
-	found, err := idx.WorkerKeys(ctx, platformID, refs)
-	if err != nil {
-		if slot := time.Now().Unix() / 10; s.ingest.keysWarned.Swap(slot) != slot {
-			s.log.Warn("look up worker keys; keying events by worker reference meanwhile", "platform", platformID, "err", err)
-		}
-		for _, i := range pending {
-			keys[i] = feed.PartitionKey(items[i].ev)
-		}
-		return keys
-	}
-	c.put(platformID, refs, found, now)
-	for _, i := range pending {
-		if k := found[items[i].ev.WorkerRef]; k != "" {
-			keys[i] = []byte(k)
+	if len(refs) > 0 {
+		slices.Sort(refs)
+		refs = slices.Compact(refs)
+		found, err := idx.WorkerKeys(ctx, platformID, refs)
+		if err != nil {
+			if slot := time.Now().Unix() / 10; s.ingest.keysWarned.Swap(slot) != slot {
+				s.log.Warn("look up worker keys; keying events by worker reference meanwhile", "platform", platformID, "err", err)
+			}
+			found = nil
 		} else {
-			keys[i] = feed.PartitionKey(items[i].ev)
+			c.put(platformID, refs, found, now)
 		}
+		for _, r := range refs {
+			known[r] = found[r]
+		}
+	}
+	for _, i := range pending {
+		resolve(i, known[items[i].ev.WorkerRef])
 	}
 	return keys
 }

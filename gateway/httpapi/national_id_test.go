@@ -287,6 +287,23 @@ func TestPartitionKeyOfRegisteredWorker(t *testing.T) {
 	if store.keyLookups != lookups {
 		t.Errorf("%d more lookups, want the cache to answer", store.keyLookups-lookups)
 	}
+
+	// A national ID with the reference: the registered worker's is keyed
+	// as the registration; another is rejected, nothing produced.
+	rec = s.post(t, "application/json", array(nidEvent("k5", "drv-new", "MY", mykad), nidEvent("k6", "drv-known", "MY", mykad)))
+	got := decode[batchAnswer](t, rec)
+	if rec.Code != http.StatusOK || got.Accepted != 1 || got.Rejected != 1 || len(s.pub.msgs) != 5 {
+		t.Fatalf("POST = %d %s, want k5 accepted and k6 rejected", rec.Code, rec.Body)
+	}
+	if k := string(s.pub.msgs[4].Key); k != keyer.Key("MY", "900101145678") {
+		t.Errorf("k5 keyed %q, want the registered worker key", k)
+	}
+	if it := got.Items[1]; it.StatusCode != http.StatusBadRequest || !hasFieldDetail(it.Details, "[1].national_id", "worker_mismatch") {
+		t.Errorf("k6 = %+v, want 400 worker_mismatch on [1].national_id", it)
+	}
+	if strings.Contains(rec.Body.String(), "5678") {
+		t.Errorf("the answer names the national ID: %s", rec.Body)
+	}
 }
 
 // failAll makes every Publish call fail as a whole.
