@@ -742,22 +742,21 @@ const (
 func (s *Server) partitionKeys(ctx context.Context, platformID string, items []*ingestItem) [][]byte {
 	keys := make([][]byte, len(items))
 	idx, _ := s.cfg.Workers.(WorkerKeyIndex)
-	resolve := func(i int, registered string) {
+	resolve := func(i int, registered []byte) {
 		it := items[i]
 		switch {
-		case registered == "":
+		case len(registered) == 0:
 			keys[i] = feed.PartitionKey(it.ev)
-		case it.ev.WorkerKey == "" || it.ev.WorkerKey == registered:
-			keys[i] = []byte(registered)
+		case it.ev.WorkerKey == "" || it.ev.WorkerKey == string(registered):
+			keys[i] = registered
 		default:
 			it.reject(&gateway.Error{Code: gateway.EINVALID, Message: "invalid earnings event",
 				Details: []gateway.Detail{{Field: "national_id", Code: "worker_mismatch",
 					Message: "national_id is not that of the worker registered under this worker_ref"}}}, it.prefix)
 		}
 	}
-	var refs []string            // references to look up
-	var pending []int            // items resolved once the references are known
-	known := map[string]string{} // reference → registered worker key, "" for none
+	var refs []string // references to look up
+	var missed []int  // their items
 	c := &s.ingest.workerKeys
 	now := time.Now()
 	c.mu.Lock()
@@ -769,32 +768,32 @@ func (s *Server) partitionKeys(ctx context.Context, platformID string, items []*
 			keys[i] = feed.PartitionKey(it.ev)
 			continue
 		}
-		pending = append(pending, i)
 		if e, ok := c.m[workerRefKey{platformID, it.ev.WorkerRef}]; ok && now.Before(e.until) {
-			known[it.ev.WorkerRef] = e.key
-		} else {
-			refs = append(refs, it.ev.WorkerRef)
+			resolve(i, e.key)
+			continue
 		}
+		missed = append(missed, i)
+		refs = append(refs, it.ev.WorkerRef)
 	}
 	c.mu.Unlock()
-	if len(refs) > 0 {
-		slices.Sort(refs)
-		refs = slices.Compact(refs)
-		found, err := idx.WorkerKeys(ctx, platformID, refs)
-		if err != nil {
-			if slot := time.Now().Unix() / 10; s.ingest.keysWarned.Swap(slot) != slot {
-				s.log.Warn("look up worker keys; keying events by worker reference meanwhile", "platform", platformID, "err", err)
-			}
-			found = nil
-		} else {
-			c.put(platformID, refs, found, now)
-		}
-		for _, r := range refs {
-			known[r] = found[r]
-		}
+	if len(refs) == 0 {
+		return keys
 	}
-	for _, i := range pending {
-		resolve(i, known[items[i].ev.WorkerRef])
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
+	found, err := idx.WorkerKeys(ctx, platformID, refs)
+	if err != nil {
+		if slot := time.Now().Unix() / 10; s.ingest.keysWarned.Swap(slot) != slot {
+			s.log.Warn("look up worker keys; keying events by worker reference meanwhile", "platform", platformID, "err", err)
+		}
+		for _, i := range missed {
+			keys[i] = feed.PartitionKey(items[i].ev)
+		}
+		return keys
+	}
+	learnt := c.put(platformID, refs, found, now)
+	for _, i := range missed {
+		resolve(i, learnt[items[i].ev.WorkerRef])
 	}
 	return keys
 }
@@ -817,21 +816,26 @@ type workerKeyCache struct {
 type workerRefKey struct{ platform, ref string }
 
 type workerKeyEntry struct {
-	key   string // "" for a reference with no registration
+	key   []byte // the Kafka key, shared and never changed; nil for a reference with no registration
 	until time.Time
 }
 
-func (c *workerKeyCache) put(platformID string, refs []string, found map[string]string, now time.Time) {
+func (c *workerKeyCache) put(platformID string, refs []string, found map[string]string, now time.Time) map[string][]byte {
+	learnt := make(map[string][]byte, len(refs))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m)+len(refs) > c.size {
 		c.m = make(map[workerRefKey]workerKeyEntry, min(c.size, 1<<12))
 	}
 	for _, r := range refs {
-		e := workerKeyEntry{key: found[r], until: now.Add(workerKeyKnownTTL)}
-		if e.key == "" {
+		e := workerKeyEntry{until: now.Add(workerKeyKnownTTL)}
+		if k := found[r]; k != "" {
+			e.key = []byte(k)
+		} else {
 			e.until = now.Add(workerKeyMissTTL)
 		}
 		c.m[workerRefKey{platformID, r}] = e
+		learnt[r] = e.key
 	}
+	return learnt
 }
