@@ -83,14 +83,15 @@ func (c *stateCache) remember(states map[postgres.WorkerPeriodKey]gateway.Period
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries)+len(states) > c.max {
-		drop := len(c.entries) / 2
-		for k := range c.entries {
-			if drop == 0 {
+		// Into a new map: one emptied by deletes keeps its size.
+		kept := make(map[postgres.WorkerPeriodKey]postgres.StoredState, c.max)
+		for k, e := range c.entries {
+			if len(kept) >= len(c.entries)/2 {
 				break
 			}
-			delete(c.entries, k)
-			drop--
+			kept[k] = e
 		}
+		c.entries = kept
 	}
 	for k, s := range states {
 		if s.Currency == "" {
