@@ -6,14 +6,10 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
@@ -23,6 +19,7 @@ import (
 	"github.com/coverbridge/coverbridge/reconciliation/gaps"
 	"github.com/coverbridge/coverbridge/reconciliation/statement"
 	"github.com/coverbridge/coverbridge/testing/banktest"
+	"github.com/coverbridge/coverbridge/testing/meter"
 	"github.com/coverbridge/coverbridge/testing/pgtest"
 )
 
@@ -110,13 +107,13 @@ func BenchmarkDetectGaps(b *testing.B) {
 	b.Logf("matching run: %+v", imp.Run.Outcomes)
 
 	start = time.Now()
-	go0, pg0 := gapProcessCPU(), gapBackendCPU(b, db)
+	go0, pg0 := meter.ProcessCPU(), meter.BackendCPU(b, db.Pool)
 	first, err := db.DetectGaps(ctx, postgres.GapTriggerCommand, gaps.Config{}, detectAt)
 	if err != nil {
 		b.Fatal(err)
 	}
 	firstTime := time.Since(start)
-	firstGo, firstPG := gapProcessCPU()-go0, gapBackendCPU(b, db)-pg0
+	firstGo, firstPG := meter.ProcessCPU()-go0, meter.BackendCPU(b, db.Pool)-pg0
 	b.Logf("first detection in %s (read %s, plan %s, write %s): %d found %v", firstTime.Round(time.Millisecond),
 		first.Read.Round(time.Millisecond), first.Plan.Round(time.Millisecond), first.Write.Round(time.Millisecond), first.Found, first.Kinds)
 	n := platforms / 50
@@ -133,7 +130,7 @@ func BenchmarkDetectGaps(b *testing.B) {
 
 	var rep postgres.GapDetection
 	runs := 0
-	go0, pg0 = gapProcessCPU(), gapBackendCPU(b, db)
+	go0, pg0 = meter.ProcessCPU(), meter.BackendCPU(b, db.Pool)
 	for b.Loop() {
 		runs++
 		if rep, err = db.DetectGaps(ctx, postgres.GapTriggerCommand, gaps.Config{}, detectAt); err != nil {
@@ -141,7 +138,7 @@ func BenchmarkDetectGaps(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	goCPU, pgCPU := gapProcessCPU()-go0, gapBackendCPU(b, db)-pg0
+	goCPU, pgCPU := meter.ProcessCPU()-go0, meter.BackendCPU(b, db.Pool)-pg0
 	b.Logf("last detection: read %s, plan %s, write %s", rep.Read.Round(time.Millisecond), rep.Plan.Round(time.Millisecond),
 		rep.Write.Round(time.Millisecond))
 	b.Logf("stages of the first: %v; of the last: %v", first.Stages, rep.Stages)
@@ -229,41 +226,4 @@ func gapBenchWorker(platformID string, p, w int) string {
 	x := md5.Sum(fmt.Appendf(nil, "%d:%d", p, w))
 	y := md5.Sum(fmt.Appendf(nil, "%d:%d", w, p))
 	return hex.EncodeToString(x[:]) + hex.EncodeToString(y[:])
-}
-
-// gapProcessCPU is the user and system CPU time of this process so far.
-func gapProcessCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// gapBackendCPU is the CPU time the PostgreSQL backends connected to the
-// benchmark's database have used so far, read from /proc (0 where it
-// cannot be read).
-func gapBackendCPU(b *testing.B, db *postgres.DB) time.Duration {
-	rows, err := db.Pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ticks int64
-	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-		if len(f) > 12 {
-			u, _ := strconv.ParseInt(f[11], 10, 64)
-			s, _ := strconv.ParseInt(f[12], 10, 64)
-			ticks += u + s
-		}
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100
 }

@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/reconciliation/report"
+	"github.com/coverbridge/coverbridge/testing/meter"
 	"github.com/coverbridge/coverbridge/testing/pgtest"
 )
 
@@ -64,8 +61,8 @@ type benchResult struct {
 
 func benchReport(b *testing.B, write func(io.Writer) (int, error), n int) benchResult {
 	var size int64
-	peak := watchReportHeap()
-	cpu0, runs, start := processCPUTime(), 0, time.Now()
+	peak := meter.WatchHeap(2 * time.Millisecond)
+	cpu0, runs, start := meter.ProcessCPU(), 0, time.Now()
 	for b.Loop() {
 		runs++
 		cw := &countingWriter{}
@@ -76,7 +73,7 @@ func benchReport(b *testing.B, write func(io.Writer) (int, error), n int) benchR
 		size = cw.n
 	}
 	elapsed := time.Since(start)
-	b.ReportMetric(float64(processCPUTime()-cpu0)/float64(time.Millisecond)/float64(runs), "go_cpu_ms/op")
+	b.ReportMetric(float64(meter.ProcessCPU()-cpu0)/float64(time.Millisecond)/float64(runs), "go_cpu_ms/op")
 	res := benchResult{perOp: elapsed / time.Duration(runs), peak: peak()}
 	b.ReportMetric(float64(res.peak)/(1<<20), "peak_heap_MB")
 	b.ReportMetric(float64(size)/(1<<10), "xlsx_KB")
@@ -204,48 +201,6 @@ func seedReport(b *testing.B, n int) *postgres.DB {
 	return db
 }
 
-// processCPUTime is the CPU time this process has used, user and system.
-func processCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
-
-// watchReportHeap samples the heap in use until the returned function is
-// called, which returns the highest sample.
-func watchReportHeap() func() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var mu sync.Mutex
-	var peak uint64
-	done, stopped := make(chan struct{}), make(chan struct{})
-	runtime.GC()
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			peak = max(peak, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
-}

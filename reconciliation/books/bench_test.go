@@ -6,17 +6,10 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/coverbridge/coverbridge/gateway"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
@@ -25,6 +18,7 @@ import (
 	"github.com/coverbridge/coverbridge/reconciliation/calendar"
 	"github.com/coverbridge/coverbridge/reconciliation/statement"
 	"github.com/coverbridge/coverbridge/testing/banktest"
+	"github.com/coverbridge/coverbridge/testing/meter"
 	"github.com/coverbridge/coverbridge/testing/pgtest"
 )
 
@@ -120,9 +114,9 @@ func BenchmarkReconcilePeriod(b *testing.B) {
 	b.Logf("close %s, advice %s, import of %d receipts %s (its run %s)", closeTime.Round(time.Millisecond),
 		adviceTime.Round(time.Millisecond), imp.Receipts, importTime.Round(time.Millisecond), imp.Run.Duration.Round(time.Millisecond))
 
-	peak := watchHeap()
+	peak := meter.WatchHeap(5 * time.Millisecond)
 	var run books.RunReport
-	runs, go0, pg0 := 0, processCPU(), backendCPU(b, db)
+	runs, go0, pg0 := 0, meter.ProcessCPU(), meter.BackendCPU(b, db.Pool)
 	for b.Loop() {
 		if run, err = keeper.Reconcile(ctx, books.TriggerManual); err != nil {
 			b.Fatal(err)
@@ -130,7 +124,7 @@ func BenchmarkReconcilePeriod(b *testing.B) {
 		runs++
 	}
 	b.StopTimer()
-	goCPU, pgCPU := processCPU()-go0, backendCPU(b, db)-pg0
+	goCPU, pgCPU := meter.ProcessCPU()-go0, meter.BackendCPU(b, db.Pool)-pg0
 	heap := peak()
 	if run.Digest != imp.Run.Digest {
 		b.Errorf("the rerun's digest %s differs from the import's %s", run.Digest, imp.Run.Digest)
@@ -216,80 +210,9 @@ func benchAdvice(st postgres.IssuedStatement, workers int) postgres.NewAdvice {
 	return postgres.NewAdvice{Ref: "bench-" + st.Key.Platform, Source: postgres.AdviceFromAPI, Advice: a}
 }
 
-// processCPU is the user and system CPU time of this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// backendCPU is the CPU time the PostgreSQL backends connected to the
-// benchmark's database have used so far, read from /proc (0 where it
-// cannot be read).
-func backendCPU(b *testing.B, db *postgres.DB) time.Duration {
-	rows, err := db.Pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		b.Fatal(err)
-	}
-	var ticks int64
-	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-		if len(f) > 12 {
-			u, _ := strconv.ParseInt(f[11], 10, 64)
-			s, _ := strconv.ParseInt(f[12], 10, 64)
-			ticks += u + s
-		}
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100
-}
-
 // benchWorker is the worker key seedLedger gives worker w of platform p.
 func benchWorker(p, w int) string {
 	a := md5.Sum(fmt.Appendf(nil, "%d:%d", p, w))
 	b := md5.Sum(fmt.Appendf(nil, "%d:%d", w, p))
 	return hex.EncodeToString(a[:]) + hex.EncodeToString(b[:])
-}
-
-// watchHeap samples the heap in use until the returned function is called,
-// which returns the highest sample.
-func watchHeap() func() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var mu sync.Mutex
-	var peak uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	runtime.GC()
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			peak = max(peak, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-stopped
-		mu.Lock()
-		defer mu.Unlock()
-		return peak
-	}
 }
