@@ -31,7 +31,7 @@ const (
 // national ID of country number, and by worker_ref when ref is not empty.
 func nidEvent(id, ref, country, number string) string {
 	e := map[string]any{"event_id": id, "platform_id": "demo", "occurred_at": "2026-10-03T08:15:00+08:00",
-		"gross": map[string]string{"currency": "MYR", "value": "23.50"},
+		"gross":       map[string]string{"currency": "MYR", "value": "23.50"},
 		"national_id": map[string]string{"country": country, "number": number}}
 	if ref != "" {
 		e["worker_ref"] = ref

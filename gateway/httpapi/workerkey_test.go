@@ -48,7 +48,9 @@ func (m memKeys) WorkerKeys(_ context.Context, _ string, refs []string) (map[str
 func (memKeys) Register(context.Context, postgres.NewWorker, postgres.Registration, [32]byte) (postgres.Registration, bool, error) {
 	return postgres.Registration{}, false, nil
 }
-func (memKeys) Registrations(context.Context, string, string) ([]postgres.Registration, error) { return nil, nil }
+func (memKeys) Registrations(context.Context, string, string) ([]postgres.Registration, error) {
+	return nil, nil
+}
 func (memKeys) WorkerPeriods(context.Context, string, string) ([]postgres.WorkerPeriod, error) {
 	return nil, nil
 }
