@@ -392,7 +392,10 @@ func (b *BatchTx) writeStates(ctx context.Context, states map[WorkerPeriodKey]ga
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b WorkerPeriodKey) int {
-		return cmp.Or(cmp.Compare(a.WorkerID, b.WorkerID), cmp.Compare(a.PlatformID, b.PlatformID),
+		if c := strings.Compare(a.WorkerID, b.WorkerID); c != 0 {
+			return c // nearly always: the rest only breaks ties
+		}
+		return cmp.Or(cmp.Compare(a.PlatformID, b.PlatformID),
 			cmp.Compare(a.SchemeID, b.SchemeID), cmp.Compare(a.PlanID, b.PlanID), cmp.Compare(a.Period, b.Period))
 	})
 	var update, insert, upsert []WorkerPeriodKey
