@@ -3,6 +3,10 @@ package engine_test
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/coverbridge/coverbridge/gateway"
+	"github.com/coverbridge/coverbridge/gateway/engine"
 )
 
 // TestRememberedStateChangedElsewhere changes a worker's running totals
@@ -51,5 +55,36 @@ func TestRedeliveryInALaterBatch(t *testing.T) {
 	}
 	if n := f.scalar(`SELECT events FROM worker_periods WHERE platform_id = 'grab'`); n != 2 {
 		t.Errorf("events in the worker's period = %d, want 2 (b and c)", n)
+	}
+}
+
+// TestTwoEnginesOneWorker sends one worker's earnings through two engines
+// on two partitions in turn (as when a worker is keyed differently by two
+// messages): each engine remembers what it wrote, and each must see what the
+// other wrote since. SESS plan 1 withholds half of each earning until
+// RM13.10 is met, so the amounts show which state each was computed from.
+func TestTwoEnginesOneWorker(t *testing.T) {
+	f := newFixture(t)
+	g := &fixture{t: t, db: f.db, claim: f.claim}
+	catalog, err := gateway.BuiltinPacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.eng = engine.New(engine.Config{Store: f.db, Catalog: catalog, Now: func() time.Time { return now }})
+	g.claim.Partition = 1
+	if g.claim.Epoch, _, err = g.eng.ClaimPartition(context.Background(), g.claim); err != nil {
+		t.Fatal(err)
+	}
+	f.send(ev("food", "a", "r1", "2026-10-01T10:00:00+08:00", "10.00")) // 5.00
+	g.send(ev("food", "b", "r1", "2026-10-02T10:00:00+08:00", "10.00")) // 5.00
+	f.send(ev("food", "c", "r1", "2026-10-03T10:00:00+08:00", "10.00")) // 3.10: the rest of 13.10
+	g.send(ev("food", "d", "r1", "2026-10-04T10:00:00+08:00", "10.00")) // 0
+	for id, want := range map[string]int64{"a": 500, "b": 500, "c": 310, "d": 0} {
+		if got := f.earning("food", id).Entries[0].Worker; got != want {
+			t.Errorf("%s withheld %d sen, want %d", id, got, want)
+		}
+	}
+	if n := f.scalar(`SELECT events * 100000 + worker_minor FROM worker_periods WHERE platform_id = 'food'`); n != 4*100000+1310 {
+		t.Errorf("worker period = %d, want 4 events and 1310 sen", n)
 	}
 }
