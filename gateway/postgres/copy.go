@@ -79,17 +79,18 @@ func (c *copyRows) timestamptz(t time.Time) {
 }
 
 // send runs the COPY statement sql in tx with the rows written, and returns
-// the stream to the pool.
+// the stream to the pool once PostgreSQL has taken it. After an error it is
+// left to the collector: pgconn may return from a COPY ended by the server
+// (a connection terminated mid-stream) while its writer goroutine still
+// reads the stream.
 func (c *copyRows) send(ctx context.Context, tx pgx.Tx, sql string, rows int) error {
-	defer func() {
-		if cap(c.buf) <= 16<<20 {
-			copyPool.Put(c)
-		}
-	}()
 	c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff) // trailer: -1
 	tag, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.buf), sql)
 	if err != nil {
 		return err
+	}
+	if cap(c.buf) <= 16<<20 {
+		copyPool.Put(c)
 	}
 	if tag.RowsAffected() != int64(rows) {
 		return fmt.Errorf("copied %d rows of %d", tag.RowsAffected(), rows)
