@@ -215,9 +215,9 @@ func (e *engines) report() {
 		var shown int
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() && shown < 20 {
+		for sc.Scan() && shown < 40 {
 			line := sc.Bytes()
-			if bytes.Contains(line, []byte(`"level":"ERROR"`)) || bytes.Contains(line, []byte("DATA RACE")) ||
+			if bytes.Contains(line, []byte(`"level":"ERROR"`)) || bytes.Contains(line, []byte(`"level":"WARN"`)) || bytes.Contains(line, []byte("DATA RACE")) ||
 				bytes.HasPrefix(line, []byte("panic:")) || bytes.HasPrefix(line, []byte("fatal error:")) {
 				e.t.Logf("%s: %s", filepath.Base(f), line)
 				shown++
