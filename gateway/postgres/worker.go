@@ -144,12 +144,15 @@ const registrationColumns = `id, platform_id, worker_ref, worker_key, scheme_id,
 
 // WorkerKeys returns the worker key of each of a platform's worker
 // references that has a registration (the latest start's), leaving out the
-// others.
+// others. Each reference is one probe of the references' index, however
+// many registrations there are (see RecordedHashes).
 func (db *DB) WorkerKeys(ctx context.Context, platformID string, refs []string) (map[string]string, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT DISTINCT ON (worker_ref) worker_ref, worker_key FROM registrations
-		WHERE platform_id = $1 AND worker_ref = ANY($2) AND change = 'start'
-		ORDER BY worker_ref, effective DESC, id DESC`, platformID, refs)
+		SELECT k.worker_ref, r.worker_key
+		FROM unnest($2::text[]) AS k(worker_ref),
+		LATERAL (SELECT worker_key FROM registrations
+		         WHERE platform_id = $1 AND worker_ref = k.worker_ref AND change = 'start'
+		         ORDER BY effective DESC, id DESC LIMIT 1) r`, platformID, refs)
 	if err != nil {
 		return nil, fmt.Errorf("look up worker keys: %w", err)
 	}
