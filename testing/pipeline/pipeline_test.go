@@ -312,6 +312,7 @@ func start(b *testing.B) *gateway {
 	g.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "KAFKA_BROKERS="+strings.Join(broker.Addrs(), ","),
 		"COVERBRIDGE_WORKER_KEY_SECRET=cGlwZWxpbmUtYmVuY2htYXJrLXdvcmtlci1rZXktc2VjcmV0LTMyYg==",
 		"COVERBRIDGE_SEAL_KEY=cGlwZWxpbmUtYmVuY2gtc2VhbC1rZXktMzItYnl0ZXM=")
+	g.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the benchmark binary
 	stderr, err := g.cmd.StderrPipe()
 	if err != nil {
 		b.Fatal(err)
