@@ -195,7 +195,9 @@ func (e *Engine) platformsFor(ctx context.Context, in []postgres.IncomingEvent) 
 // rejection describes a message that cannot be applied. The platform and
 // event ids are taken from the message when it is JSON enough to have them.
 func rejection(payload []byte, offset int64, err error) postgres.Rejection {
-	r := postgres.Rejection{Code: gateway.ErrorCode(err), Message: gateway.ErrorMessage(err), Payload: payload, Offset: offset}
+	// What is kept of a refused message (rejected_events, the dead-letter
+	// topic, GET /v1/rejections) never holds a national ID's number.
+	r := postgres.Rejection{Code: gateway.ErrorCode(err), Message: gateway.ErrorMessage(err), Payload: feed.Redact(payload), Offset: offset}
 	var ge *gateway.Error
 	if errors.As(err, &ge) && len(ge.Details) > 0 {
 		r.Field = ge.Details[0].Field

@@ -344,6 +344,15 @@ func TestKafkaNationalIDRejected(t *testing.T) {
 	if n := f.scalar(`SELECT count(*) FROM ledger_entries`) + f.scalar(`SELECT count(*) FROM earning_events`); n != 0 {
 		t.Errorf("%d rows recorded for a rejected event", n)
 	}
+	// What is kept of it (listed to the platform, relayed to the
+	// dead-letter topic) masks the number.
+	var kept string
+	if err := f.db.Pool.QueryRow(f.ctx, `SELECT convert_from(payload, 'UTF8') FROM rejected_events WHERE event_id = 'k1'`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(kept, "900101") || strings.Contains(kept, "14-56") || !strings.Contains(kept, `"country":"MY"`) {
+		t.Errorf("kept payload %s, want the number masked and the rest kept", kept)
+	}
 }
 
 // TestCloseSweepsSuspense registers a reference from 10 October, after its
