@@ -148,10 +148,14 @@ func (b *BatchTx) Entries(ctx context.Context, keys []EventKey) ([]LedgerEntry, 
 		return nil, nil
 	}
 	platforms, ids := splitKeys(keys)
+	// An entry moved out of suspense by a registration is read as the
+	// worker's, so its reversal is booked for the worker whose totals now
+	// hold it.
 	rows, err := b.tx.Query(ctx, `
-		SELECT `+entryColumns+` FROM ledger_entries l
+		SELECT `+movedEntryColumns+` FROM ledger_entries l
 		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id)
-		  ON l.platform_id = k.platform_id AND (l.event_id = k.event_id OR l.reverses = k.event_id)`,
+		  ON l.platform_id = k.platform_id AND (l.event_id = k.event_id OR l.reverses = k.event_id)
+		LEFT JOIN suspense_transfers t ON t.entry_id = l.id`,
 		platforms, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger entries: %w", err)
@@ -322,6 +326,11 @@ func (b *BatchTx) copyEvents(ctx context.Context, evs []IncomingEvent) error {
 const entryColumns = `l.platform_id, l.event_id, l.worker_id, l.scheme_id, l.plan_id, l.plan_version, l.period,
 	l.booked_period, l.entry_kind, l.late, l.reverses, l.currency, l.worker_minor, l.platform_minor, l.gross_minor,
 	l.base_minor, l.insured_minor, l.orders, l.units, l.flags, l.registered, l.source_partition, l.source_offset`
+
+// movedEntryColumns are entryColumns with the worker of a suspense
+// transfer t, when there is one.
+var movedEntryColumns = strings.NewReplacer("l.worker_id", "coalesce(t.to_worker_id, l.worker_id)",
+	"l.registered", "(l.registered OR t.entry_id IS NOT NULL)").Replace(entryColumns)
 
 // copyEntriesSQL names the columns copyEntries writes, in order.
 const copyEntriesSQL = `COPY ledger_entries (platform_id, event_id, worker_id, scheme_id, plan_id, plan_version, period,

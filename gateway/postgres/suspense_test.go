@@ -357,10 +357,10 @@ func TestKafkaNationalIDRejected(t *testing.T) {
 
 // TestCloseSweepsSuspense registers a reference from 10 October, after its
 // earlier events: an event dated before the start that arrives after the
-// registration, and the reversal of an event already moved, land in
-// suspense again; October's close moves them to the worker before
-// settling, so the statement has one line for the worker and none for the
-// reference.
+// registration lands in suspense again, and October's close moves it to the
+// worker before settling, so the statement has one line for the worker and
+// none for the reference; the reversal of an event already moved is the
+// worker's at once.
 func TestCloseSweepsSuspense(t *testing.T) {
 	f := newLedgerFixture(t)
 	suspense := postgres.SuspenseWorkerID("grab", "drv-1")
@@ -380,8 +380,12 @@ func TestCloseSweepsSuspense(t *testing.T) {
 	}
 	f.send([4]string{"e3", "drv-1", "10-05", "40.00"}, [4]string{"e4", "drv-1", "10-15", "20.00"})
 	if n := f.scalar(`SELECT count(*) FROM ledger_entries l WHERE worker_id = $1
-		AND NOT EXISTS (SELECT 1 FROM suspense_transfers t WHERE t.entry_id = l.id)`, suspense); n != 2 {
-		t.Fatalf("entries back in suspense = %d, want the reversal and the early event", n)
+		AND NOT EXISTS (SELECT 1 FROM suspense_transfers t WHERE t.entry_id = l.id)`, suspense); n != 1 {
+		t.Fatalf("entries back in suspense = %d, want the early event alone", n)
+	}
+	// The reversal of a moved event is booked for the worker at once.
+	if n := f.scalar(`SELECT count(*) FROM ledger_entries WHERE event_id = 'r1' AND worker_id = $1 AND registered`, k); n != 1 {
+		t.Fatalf("reversals booked for the worker = %d, want 1", n)
 	}
 	f.close("2026-10")
 	lines := f.lines("2026-10")
@@ -394,7 +398,7 @@ func TestCloseSweepsSuspense(t *testing.T) {
 		Scan(&events, &withheld); err != nil || events != 3 || withheld != 150 {
 		t.Errorf("worker's October = %d events, %d withheld, %v; want 3, 150", events, withheld, err)
 	}
-	if n := f.scalar(`SELECT count(*) FROM suspense_transfers`); n != 4 {
-		t.Errorf("transfers = %d, want 4", n)
+	if n := f.scalar(`SELECT count(*) FROM suspense_transfers`); n != 3 {
+		t.Errorf("transfers = %d, want 3: two at registration, the early event at close", n)
 	}
 }
