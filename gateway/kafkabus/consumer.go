@@ -87,7 +87,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		RebalanceTimeout:  c.cfg.SessionTimeout,
 		HeartbeatInterval: c.cfg.SessionTimeout / 5,
 		JoinGroupBackoff:  500 * time.Millisecond,
-		StartOffset:       kafka.FirstOffset,
+		// A join may wait for a member that died to be dropped (its session)
+		// and then for the rebalance; kafka-go gives it Timeout plus the
+		// rebalance timeout. With the default 5s a join on a busy machine
+		// could give up first and join again as a new member, which the
+		// coordinator then waits for in turn: the group never settled.
+		Timeout:     3 * c.cfg.SessionTimeout,
+		StartOffset: kafka.FirstOffset,
 	})
 	if err != nil {
 		return fmt.Errorf("consumer group %s: %w", c.cfg.Group, err)
