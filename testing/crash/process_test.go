@@ -76,6 +76,7 @@ func (e *engines) start(i int) *engineProc {
 	p.cmd = exec.Command(binary, "serve", "--roles", "engine", "--consumer-group", e.group,
 		"--log-format", "json", "--batch-size", strconv.Itoa(batch), "--batch-wait", "20ms", "--db-max-conns", "4")
 	p.cmd.Env = append(os.Environ(), e.env...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
 		f.Close()
