@@ -216,9 +216,20 @@ func (e *engines) report() {
 		var shown int
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		race := 0 // lines of a race report still to show, with its stacks
 		for sc.Scan() && shown < 40 {
 			line := sc.Bytes()
-			if bytes.Contains(line, []byte(`"level":"ERROR"`)) || bytes.Contains(line, []byte(`"level":"WARN"`)) || bytes.Contains(line, []byte("DATA RACE")) ||
+			if race > 0 {
+				e.t.Logf("%s: %s", filepath.Base(f), line)
+				if race--; bytes.HasPrefix(line, []byte("=====")) {
+					race = 0
+				}
+				continue
+			}
+			if bytes.Contains(line, []byte("DATA RACE")) {
+				race = 80
+			}
+			if bytes.Contains(line, []byte(`"level":"ERROR"`)) || bytes.Contains(line, []byte(`"level":"WARN"`)) || race > 0 ||
 				bytes.HasPrefix(line, []byte("panic:")) || bytes.HasPrefix(line, []byte("fatal error:")) {
 				e.t.Logf("%s: %s", filepath.Base(f), line)
 				shown++
