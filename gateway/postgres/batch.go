@@ -257,9 +257,9 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 
 // BatchWrites is everything one batch adds.
 type BatchWrites struct {
-	Events     []IncomingEvent // events to record
-	Entries    []LedgerEntry
-	States     map[WorkerPeriodKey]gateway.PeriodState // the new running totals
+	Events  []IncomingEvent // events to record
+	Entries []LedgerEntry
+	States  map[WorkerPeriodKey]gateway.PeriodState // the new running totals
 	// Stored is what each of States replaces, as read or remembered: a
 	// stored row (Version > 0) is updated only if its version is still the
 	// same, and a key stored without a row is inserted; either failing
