@@ -37,8 +37,10 @@ func TestSealOpen(t *testing.T) {
 		if sealed[0] != 7 {
 			t.Errorf("key id byte %d, want 7", sealed[0])
 		}
-		if bytes.Contains(sealed, []byte(id)) {
-			t.Errorf("sealed value holds the plaintext")
+		// A one-byte ID turns up by chance in random ciphertext; only IDs long
+		// enough that a chance match is negligible prove anything here.
+		if len(id) >= 8 && bytes.Contains(sealed, []byte(id)) {
+			t.Errorf("sealed value holds the plaintext %q", id)
 		}
 		got, err := s.Open(workerA, sealed)
 		if err != nil || got != id {
