@@ -119,3 +119,12 @@ func (v *PlanVersion) periodKey(t time.Time) string {
 
 // Kind returns the rule kind.
 func (v *PlanVersion) Kind() RuleKind { return v.rule.kind }
+
+// Combined reports whether a worker's running totals under the plan count
+// the earnings from every platform together: thresholds, ceilings, period
+// amounts and targets are the worker's, and each platform is charged the
+// part its own earnings add. Per-order fees and turnover levies are each
+// platform's own.
+func (v *PlanVersion) Combined() bool {
+	return v.rule.kind != RulePerOrder && v.rule.kind != RuleTurnoverLevy
+}

@@ -13,6 +13,14 @@ type CloseInput struct {
 	// SelectedPlan is the plan the worker selected, for a period target
 	// check ("1" to "4" for SESS); empty skips the check.
 	SelectedPlan string
+	// Others are the worker's running totals on the other platforms under
+	// the same plan and period, added up, for plans whose totals are the
+	// worker's (PlanVersion.Combined): a combinable threshold is evaluated
+	// on the earnings of all of them, a period amount or target is checked
+	// against what all of them withheld. Lead says this platform carries
+	// the worker's notices, so a worker on several platforms is told once.
+	Others PeriodState
+	Lead   bool
 }
 
 // AdjustmentKind says why a period close moves money.
@@ -106,6 +114,13 @@ func (v *PlanVersion) Close(s PeriodState, in CloseInput) (Settlement, error) {
 	if !ok1 || !ok2 {
 		return Settlement{}, Errorf(EINVALID, "period %s: totals overflow", s.Period)
 	}
+	othersNet, ok := addInt64(in.Others.Worker+in.Others.SettledWorker, in.Others.Platform+in.Others.SettledPlatform)
+	if !ok {
+		return Settlement{}, Errorf(EINVALID, "period %s: totals overflow", s.Period)
+	}
+	if !in.Combine && r.combinable && in.Others.Events != 0 {
+		in.Combine, in.CombinedBase = true, Money{Amount: s.Base + in.Others.Base, Currency: v.Currency}
+	}
 	st.Evaluated = Money{Amount: s.Base, Currency: v.Currency}
 	if in.Combine {
 		st.Evaluated = in.CombinedBase
@@ -142,32 +157,40 @@ func (v *PlanVersion) Close(s PeriodState, in CloseInput) (Settlement, error) {
 			wantW, wantP = split2(t, r.split)
 		}
 	case RuleFixedPeriod:
-		if due := r.amount - (netW + netP); s.Events > 0 && due > 0 {
+		// The period amount is the worker's, whichever platforms withheld it.
+		notify := s.Events > 0 && (in.Lead || in.Others.Events == 0)
+		if due := r.amount - (netW + netP) - othersNet; notify && due > 0 {
 			st.Notices = append(st.Notices, Notice{Kind: NoticeShortfall,
 				Amount:   Money{Amount: due, Currency: v.Currency},
 				Expected: Money{Amount: r.amount, Currency: v.Currency},
-				Withheld: Money{Amount: netW, Currency: v.Currency}})
+				Withheld: Money{Amount: netW + in.Others.Worker + in.Others.SettledWorker, Currency: v.Currency}})
 		}
 	case RuleTurnoverLevy:
 		return st, nil
 	}
 
-	// The month-end check against the plan the worker selected.
-	if r.targets != nil && in.SelectedPlan != "" {
+	// The month-end check against the plan the worker selected, on what
+	// every platform withheld. With other platforms, an excess is notified
+	// rather than refunded: which platform refunds is the worker's choice.
+	if r.targets != nil && in.SelectedPlan != "" && (in.Lead || in.Others.Events == 0) {
 		target, ok := r.targets[in.SelectedPlan]
 		if !ok {
 			return Settlement{}, Invalid("selected_plan", "unknown_plan", "plan "+quote(in.SelectedPlan)+" has no period target")
 		}
 		exp := Money{Amount: target, Currency: v.Currency}
+		all, ok := addInt64(wantW, in.Others.Worker+in.Others.SettledWorker)
+		if !ok {
+			return Settlement{}, Errorf(EINVALID, "period %s: totals overflow", s.Period)
+		}
 		switch {
-		case wantW < target:
-			st.Notices = append(st.Notices, Notice{Kind: NoticeShortfall, Amount: Money{Amount: target - wantW, Currency: v.Currency},
-				Expected: exp, Withheld: Money{Amount: wantW, Currency: v.Currency}})
-		case wantW > target && r.refundExcess:
+		case all < target:
+			st.Notices = append(st.Notices, Notice{Kind: NoticeShortfall, Amount: Money{Amount: target - all, Currency: v.Currency},
+				Expected: exp, Withheld: Money{Amount: all, Currency: v.Currency}})
+		case all > target && r.refundExcess && in.Others.Events == 0:
 			wantW, kind = target, AdjustRefundExcess
-		case wantW > target:
-			st.Notices = append(st.Notices, Notice{Kind: NoticeExcess, Amount: Money{Amount: wantW - target, Currency: v.Currency},
-				Expected: exp, Withheld: Money{Amount: wantW, Currency: v.Currency}})
+		case all > target:
+			st.Notices = append(st.Notices, Notice{Kind: NoticeExcess, Amount: Money{Amount: all - target, Currency: v.Currency},
+				Expected: exp, Withheld: Money{Amount: all, Currency: v.Currency}})
 		}
 	}
 

@@ -32,6 +32,13 @@ type batch struct {
 	reverse map[postgres.EventKey]bool                   // events already reversed
 	regs    map[postgres.RefKey][]postgres.Registration  // registration histories of the batch's workers
 
+	// keys are the running totals the batch read, a worker's rows on every
+	// platform for a group key (no PlatformID); groups holds the platforms
+	// of each group's rows.
+	keys   []postgres.WorkerPeriodKey
+	groups map[postgres.WorkerPeriodKey][]string
+	gen    uint64 // of the state cache, at lookup
+
 	w   postgres.BatchWrites
 	res Result
 }
@@ -47,10 +54,16 @@ type reads struct {
 	cache bool
 }
 
+// cacheUpdate is what a batch hands to the state cache once it commits.
+type cacheUpdate struct {
+	entries map[postgres.WorkerPeriodKey][]cachedRow
+	gen     uint64
+}
+
 // apply computes and writes one batch inside its transaction. It returns
-// the running totals written, for the cache once the batch commits.
+// what the state cache is to remember once the batch commits.
 func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Partition, in []postgres.IncomingEvent,
-	bad []postgres.Rejection, platforms map[string]*postgres.Platform, r reads) (Result, map[postgres.WorkerPeriodKey]gateway.PeriodState, error) {
+	bad []postgres.Rejection, platforms map[string]*postgres.Platform, r reads) (Result, cacheUpdate, error) {
 	b, err := e.compute(ctx, tx, p, in, bad, platforms, r)
 	if err == nil && r.assumeNew && len(b.w.Rejections) > len(bad) {
 		// A rejection may depend on what is recorded (a redelivered
@@ -60,14 +73,69 @@ func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Par
 		b, err = e.compute(ctx, tx, p, in, bad, platforms, r)
 	}
 	if err != nil {
-		return Result{}, nil, err
+		return Result{}, cacheUpdate{}, err
 	}
 	n, err := tx.Write(ctx, b.w)
 	if err != nil {
-		return Result{}, nil, err
+		return Result{}, cacheUpdate{}, err
 	}
 	b.res.Recorded, b.res.Entries, b.res.Rejected = len(b.w.Events), len(b.w.Entries), n
-	return b.res, b.w.States, nil
+	return b.res, b.cacheUpdate(), nil
+}
+
+// cacheUpdate lists the rows of every key the batch read: the new state of
+// each row it wrote, and a group's other rows as read.
+func (b *batch) cacheUpdate() cacheUpdate {
+	u := cacheUpdate{entries: make(map[postgres.WorkerPeriodKey][]cachedRow, len(b.keys)), gen: b.gen}
+	for _, k := range b.keys {
+		if k.PlatformID != "" {
+			if s, ok := b.w.States[k]; ok {
+				u.entries[k] = []cachedRow{{platform: k.PlatformID, stored: postgres.StoredState{State: s}}}
+			}
+			continue
+		}
+		rows := make([]cachedRow, 0, len(b.groups[k]))
+		for _, p := range b.groups[k] {
+			rk := k
+			rk.PlatformID = p
+			if s, ok := b.w.States[rk]; ok {
+				rows = append(rows, cachedRow{platform: p, stored: postgres.StoredState{State: s}})
+			} else if st := b.w.Stored[rk]; st.Version != 0 {
+				rows = append(rows, cachedRow{platform: p, stored: st})
+			}
+		}
+		if len(rows) > 0 {
+			u.entries[k] = rows
+		}
+	}
+	return u
+}
+
+// syncRegistry brings the state cache to the registry version: the
+// workers registered since it was last seen may have new rows (moved out of
+// suspense) that a remembered group lacks.
+func (e *Engine) syncRegistry(ctx context.Context, tx *postgres.BatchTx) error {
+	if e.states == nil {
+		return nil
+	}
+	v, err := tx.RegistryVersion(ctx)
+	if err != nil {
+		return err
+	}
+	seen := e.states.registryVersion()
+	switch {
+	case v <= seen:
+		return nil
+	case e.states.size() == 0 || v-seen > 10_000:
+		e.states.forgetWorkers(nil, true, v)
+		return nil
+	}
+	workers, err := tx.RegisteredSince(ctx, seen)
+	if err != nil {
+		return err
+	}
+	e.states.forgetWorkers(workers, false, v)
+	return nil
 }
 
 // compute reads what the batch depends on and computes its writes.
@@ -119,21 +187,41 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 		return nil, err
 	}
 
-	// The periods and running totals the batch touches.
+	// The periods and running totals the batch touches: after the
+	// registrations, whose platforms' locks keep them as read.
+	if err := e.syncRegistry(ctx, tx); err != nil {
+		return nil, err
+	}
 	periods, states := b.needs(fresh)
 	if b.closed, err = tx.Closed(ctx, periods); err != nil {
 		return nil, err
 	}
+	b.keys = states
 	b.w.Stored = make(map[postgres.WorkerPeriodKey]postgres.StoredState, len(states))
+	b.groups = map[postgres.WorkerPeriodKey][]string{}
 	if r.cache {
-		states = e.states.lookup(states, b.w.Stored)
+		states, b.gen = e.states.lookup(states, b.w.Stored, b.groups)
+	} else {
+		_, b.gen = e.states.lookup(nil, nil, nil)
 	}
 	read, err := tx.States(ctx, states)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range states {
-		b.w.Stored[k] = read[k] // the zero StoredState when there is no row
+		if k.PlatformID != "" {
+			b.w.Stored[k] = read[k] // the zero StoredState when there is no row
+		} else {
+			b.groups[k] = []string{}
+		}
+	}
+	for rk, st := range read {
+		gk := rk
+		gk.PlatformID = ""
+		if ps, ok := b.groups[gk]; ok {
+			b.groups[gk] = append(ps, rk.PlatformID)
+			b.w.Stored[rk] = st
+		}
 	}
 	b.w.States = make(map[postgres.WorkerPeriodKey]gateway.PeriodState, len(b.w.Stored))
 	b.w.Events = make([]postgres.IncomingEvent, 0, len(fresh))
@@ -146,7 +234,31 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 		}
 		b.w.Events = append(b.w.Events, ev)
 	}
+	b.touch()
 	return b, nil
+}
+
+// touch writes back, unchanged, the rows of other platforms the batch
+// computed from. Writing checks that each still has the version read, and
+// gives it a new one: an engine that remembers the group, and misses the
+// row this batch may have added to it, finds its own rows changed and reads
+// the group again.
+func (b *batch) touch() {
+	for gk, platforms := range b.groups {
+		if len(platforms) < 2 {
+			continue
+		}
+		for _, p := range platforms {
+			rk := gk
+			rk.PlatformID = p
+			if _, written := b.w.States[rk]; written {
+				continue
+			}
+			if st := b.w.Stored[rk]; st.Version != 0 {
+				b.w.States[rk] = st.State
+			}
+		}
+	}
 }
 
 func key(e gateway.Earning) postgres.EventKey {
@@ -256,8 +368,8 @@ func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, 
 		if e.Kind == gateway.KindReversal {
 			for _, orig := range b.entries[postgres.EventKey{PlatformID: e.PlatformID, EventID: e.Reverses}] {
 				periods[postgres.SchemePeriod{SchemeID: orig.SchemeID, Period: orig.Period}] = true
-				states[stateKey(orig)] = true
 				if v, err := b.version(orig); err == nil {
+					states[readKey(stateKey(orig), v, orig.Registered)] = true
 					addOpen(v)
 				}
 			}
@@ -271,7 +383,8 @@ func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, 
 			}
 			own := v.PeriodOf(e.OccurredAt).Key
 			periods[postgres.SchemePeriod{SchemeID: s.SchemeID, Period: own}] = true
-			states[postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}] = true
+			rk := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}
+			states[readKey(rk, v, w.registered)] = true
 			addOpen(v)
 		}
 	}
@@ -284,6 +397,16 @@ func keysOf[K comparable](m map[K]bool) []K {
 		out = append(out, k)
 	}
 	return out
+}
+
+// readKey is the key under which the batch reads row k: the worker's
+// group, on every platform, when the plan's totals are the worker's and
+// the worker is registered (a suspense reference is one platform's).
+func readKey(k postgres.WorkerPeriodKey, v *gateway.PlanVersion, registered bool) postgres.WorkerPeriodKey {
+	if registered && v.Combined() {
+		k.PlatformID = ""
+	}
+	return k
 }
 
 func stateKey(en postgres.LedgerEntry) postgres.WorkerPeriodKey {
@@ -314,6 +437,71 @@ func (b *batch) state(k postgres.WorkerPeriodKey) gateway.PeriodState {
 		return s
 	}
 	return b.w.Stored[k].State
+}
+
+// others returns the running totals of row k's group on the other
+// platforms, added up, with es (the event's states so far) taking
+// precedence; the zero state when k is read alone. A row new to its group
+// joins it.
+func (b *batch) others(k postgres.WorkerPeriodKey, es eventStates) gateway.PeriodState {
+	gk := k
+	gk.PlatformID = ""
+	platforms, ok := b.groups[gk]
+	if !ok {
+		return gateway.PeriodState{}
+	}
+	var sum gateway.PeriodState
+	own := false
+	for _, p := range platforms {
+		if p == k.PlatformID {
+			own = true
+			continue
+		}
+		rk := gk
+		rk.PlatformID = p
+		s, ok := es.get(rk)
+		if !ok {
+			s = b.state(rk)
+		}
+		sum = addStates(sum, s)
+	}
+	if !own {
+		b.groups[gk] = append(platforms, k.PlatformID)
+		if _, ok := b.w.Stored[k]; !ok {
+			b.w.Stored[k] = postgres.StoredState{} // the group is complete: no row
+		}
+	}
+	return sum
+}
+
+// addStates adds the running totals of b to a. The settled amounts are
+// each platform's and are not added.
+func addStates(a, b gateway.PeriodState) gateway.PeriodState {
+	if a.Currency == "" {
+		a.Period, a.Currency = b.Period, b.Currency
+	}
+	a.Events += b.Events
+	a.Gross += b.Gross
+	a.Base += b.Base
+	a.Insured += b.Insured
+	a.Orders += b.Orders
+	a.Units += b.Units
+	a.Worker += b.Worker
+	a.Platform += b.Platform
+	return a
+}
+
+// subStates is a minus b, the inverse of addStates.
+func subStates(a, b gateway.PeriodState) gateway.PeriodState {
+	a.Events -= b.Events
+	a.Gross -= b.Gross
+	a.Base -= b.Base
+	a.Insured -= b.Insured
+	a.Orders -= b.Orders
+	a.Units -= b.Units
+	a.Worker -= b.Worker
+	a.Platform -= b.Platform
+	return a
 }
 
 // eventStates are the running totals one event changes, few: one per
@@ -421,9 +609,20 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 			}
 			own := v.PeriodOf(e.OccurredAt).Key
 			k := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}
-			d, after, err := v.Deduct(&e, b.state(k))
+			before, ok := states.get(k)
+			if !ok {
+				before = b.state(k)
+			}
+			// The plan sees the worker's totals on every platform; this
+			// platform's row takes what the event adds to them.
+			others := b.others(k, states)
+			all := addStates(before, others)
+			d, after, err := v.Deduct(&e, all)
 			if err != nil {
 				return err
+			}
+			if others != (gateway.PeriodState{}) {
+				after = subStates(after, others)
 			}
 			states.set(k, after)
 			en := b.entry(ev, v, d, k.WorkerID, own)

@@ -19,30 +19,69 @@ func TestStateCacheBounded(t *testing.T) {
 	key := func(i int) postgres.WorkerPeriodKey {
 		return postgres.WorkerPeriodKey{WorkerID: "w" + strconv.Itoa(i), PlatformID: "p", SchemeID: "s", PlanID: "1", Period: "2026-11"}
 	}
+	row := func(s gateway.PeriodState) []cachedRow {
+		return []cachedRow{{platform: "p", stored: postgres.StoredState{State: s}}}
+	}
 	for b := range 50 {
-		states := map[postgres.WorkerPeriodKey]gateway.PeriodState{}
+		entries := map[postgres.WorkerPeriodKey][]cachedRow{}
 		for i := range 100 {
-			states[key(b*100+i)] = gateway.PeriodState{Period: "2026-11", Currency: "MYR", Events: int64(b)}
+			entries[key(b*100+i)] = row(gateway.PeriodState{Period: "2026-11", Currency: "MYR", Events: int64(b)})
 		}
-		c.remember(states, uint32(b+1))
+		c.remember(entries, uint32(b+1), c.gen)
 		if n := len(c.entries); n > 1000+100 {
 			t.Fatalf("after batch %d the cache holds %d states", b, n)
 		}
 	}
 	stored := map[postgres.WorkerPeriodKey]postgres.StoredState{}
-	if missing := c.lookup([]postgres.WorkerPeriodKey{key(4999), key(0)}, stored); len(missing) != 1 || missing[0] != key(0) {
+	groups := map[postgres.WorkerPeriodKey][]string{}
+	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{key(4999), key(0)}, stored, groups); len(missing) != 1 || missing[0] != key(0) {
 		t.Errorf("missing = %v, want only the first key (dropped long ago)", missing)
 	}
 	if got := stored[key(4999)]; got.Version != 50 || got.State.Events != 49 || got.State.Currency != "MYR" {
 		t.Errorf("remembered %+v, want version 50 and 49 events", got)
 	}
 	c.forget()
-	if missing := c.lookup([]postgres.WorkerPeriodKey{key(4999)}, stored); len(missing) != 1 {
+	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{key(4999)}, stored, groups); len(missing) != 1 {
 		t.Errorf("after forget: missing = %v", missing)
 	}
-	c.remember(map[postgres.WorkerPeriodKey]gateway.PeriodState{key(1): {Currency: "MYR"}}, 7)
+	c.remember(map[postgres.WorkerPeriodKey][]cachedRow{key(1): row(gateway.PeriodState{Currency: "MYR"})}, 7, c.gen)
 	now = now.Add(2 * time.Hour)
-	if missing := c.lookup([]postgres.WorkerPeriodKey{key(1)}, stored); len(missing) != 1 {
+	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{key(1)}, stored, groups); len(missing) != 1 {
 		t.Errorf("an entry older than the age limit was used")
+	}
+}
+
+// TestStateCacheGroups remembers a worker's rows on two platforms under
+// one key, forgets them when the worker's registrations change, and
+// refuses what a batch computed before something was forgotten.
+func TestStateCacheGroups(t *testing.T) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	c := newStateCache(1000, time.Hour, func() time.Time { return now })
+	group := postgres.WorkerPeriodKey{WorkerID: "wk", SchemeID: "my-sess", PlanID: "1", Period: "2026-11"}
+	other := postgres.WorkerPeriodKey{WorkerID: "wk2", PlatformID: "a", SchemeID: "my-sess", PlanID: "1", Period: "2026-11"}
+	s := gateway.PeriodState{Period: "2026-11", Currency: "MYR", Events: 1}
+	_, gen := c.lookup(nil, nil, nil)
+	c.remember(map[postgres.WorkerPeriodKey][]cachedRow{
+		group: {{platform: "a", stored: postgres.StoredState{State: s}}, {platform: "b", stored: postgres.StoredState{State: s, Version: 3}}},
+		other: {{platform: "a", stored: postgres.StoredState{State: s}}},
+	}, 9, gen)
+	stored := map[postgres.WorkerPeriodKey]postgres.StoredState{}
+	groups := map[postgres.WorkerPeriodKey][]string{}
+	missing, gen := c.lookup([]postgres.WorkerPeriodKey{group, other}, stored, groups)
+	a, b := group, group
+	a.PlatformID, b.PlatformID = "a", "b"
+	if len(missing) != 0 || len(groups[group]) != 2 || stored[a].Version != 9 || stored[b].Version != 3 || stored[other].Version != 9 {
+		t.Fatalf("missing %v, groups %v, stored %v", missing, groups, stored)
+	}
+	c.forgetWorkers([]string{"wk"}, false, 4)
+	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{group, other}, stored, groups); len(missing) != 1 || missing[0] != group {
+		t.Errorf("after wk registered: missing %v, want the group only", missing)
+	}
+	c.remember(map[postgres.WorkerPeriodKey][]cachedRow{group: {{platform: "a", stored: postgres.StoredState{State: s}}}}, 10, gen)
+	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{group}, stored, groups); len(missing) != 1 {
+		t.Errorf("remembered what a batch computed before the cache forgot the worker")
+	}
+	if c.registryVersion() != 4 {
+		t.Errorf("registry version %d, want 4", c.registryVersion())
 	}
 }

@@ -116,11 +116,11 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 	e.mu.Unlock()
 	for {
 		var res Result
-		var states map[postgres.WorkerPeriodKey]gateway.PeriodState
+		var update cacheUpdate
 		var version uint32
 		err = e.cfg.Store.InBatch(ctx, p, msgs[len(msgs)-1].Offset+1, func(tx *postgres.BatchTx) error {
 			var err error
-			res, states, err = e.apply(ctx, tx, p, in, bad, platforms, r)
+			res, update, err = e.apply(ctx, tx, p, in, bad, platforms, r)
 			version = tx.Version()
 			return err
 		})
@@ -141,7 +141,7 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 		case err != nil:
 			return err
 		}
-		e.states.remember(states, version)
+		e.states.remember(update.entries, version, update.gen)
 		e.mu.Lock()
 		if r.assumeNew || res.Duplicates+res.Conflicts == 0 {
 			delete(e.lookup, pk)

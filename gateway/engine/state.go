@@ -13,20 +13,37 @@ import (
 // version of the row it wrote them in, so a batch reads from PostgreSQL
 // only the worker periods it has not written lately. It is only ever a
 // guess: a batch writes a remembered state back only if the row still has
-// the remembered version (postgres.ErrStale otherwise, and the batch is
-// computed again from reads), so a state changed by another process, by
-// period close or by a batch that rolled back is never used.
+// the remembered version, and checks the versions of the other platforms'
+// rows it read (postgres.ErrStale otherwise, and the batch is computed
+// again from reads), so a state changed by another process, by period
+// close or by a batch that rolled back is never used.
+//
+// An entry is either one platform's row (a key with a PlatformID) or a
+// worker's rows on every platform (a group: a key without one, for plans
+// whose totals are the worker's). A group must be complete: a row added by
+// a registration moving suspense would go unseen, so every batch first
+// compares the registry version with the one the cache is as of, and
+// forgets the workers registered since (sync).
 type stateCache struct {
-	mu      sync.Mutex
-	max     int
-	maxAge  time.Duration
-	now     func() time.Time
-	since   time.Time // of the oldest entry
-	entries map[postgres.WorkerPeriodKey]postgres.StoredState
-	names   map[string]string // one copy of each platform, scheme, plan and period name
+	mu       sync.Mutex
+	max      int
+	maxAge   time.Duration
+	now      func() time.Time
+	since    time.Time // of the oldest entry
+	entries  map[postgres.WorkerPeriodKey][]cachedRow
+	names    map[string]string // one copy of each platform, scheme, plan and period name
+	registry int64             // the registry version the entries are as of
+	gen      uint64            // changes whenever entries are forgotten
 }
 
-// newStateCache returns a cache of at most max states (nil when max <= 0),
+// cachedRow is one platform's row of a remembered key. Version 0 in what a
+// batch hands to remember means the batch wrote the row.
+type cachedRow struct {
+	platform string
+	stored   postgres.StoredState
+}
+
+// newStateCache returns a cache of at most max keys (nil when max <= 0),
 // emptied every maxAge: row versions are 32-bit transaction ids, which
 // PostgreSQL reuses after billions of transactions.
 func newStateCache(max int, maxAge time.Duration, now func() time.Time) *stateCache {
@@ -34,7 +51,7 @@ func newStateCache(max int, maxAge time.Duration, now func() time.Time) *stateCa
 		return nil
 	}
 	return &stateCache{max: max, maxAge: maxAge, now: now, since: now(),
-		entries: make(map[postgres.WorkerPeriodKey]postgres.StoredState), names: map[string]string{}}
+		entries: make(map[postgres.WorkerPeriodKey][]cachedRow), names: map[string]string{}}
 }
 
 // name returns the cache's copy of s, so that entries do not each hold
@@ -51,11 +68,61 @@ func (c *stateCache) name(s string) string {
 	return n
 }
 
-// lookup moves the remembered states of keys into stored and returns the
-// keys it does not know.
-func (c *stateCache) lookup(keys []postgres.WorkerPeriodKey, stored map[postgres.WorkerPeriodKey]postgres.StoredState) []postgres.WorkerPeriodKey {
+// registryVersion returns the registry version the cache is as of.
+func (c *stateCache) registryVersion() int64 {
 	if c == nil {
-		return keys
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.registry
+}
+
+// size returns how many keys the cache holds.
+func (c *stateCache) size() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+// forgetWorkers drops the entries of the given workers (all of them with
+// all), registered up to version, and moves the cache to that version.
+func (c *stateCache) forgetWorkers(workers []string, all bool, version int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version <= c.registry {
+		return
+	}
+	c.registry = version
+	c.gen++
+	if all || len(workers) > 4096 {
+		clear(c.entries)
+		return
+	}
+	drop := make(map[string]bool, len(workers))
+	for _, w := range workers {
+		drop[w] = true
+	}
+	for k := range c.entries {
+		if drop[k.WorkerID] {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// lookup moves the remembered rows of keys into stored, the platforms of
+// each remembered group into groups, and returns the keys it does not
+// know and the generation to hand back to remember.
+func (c *stateCache) lookup(keys []postgres.WorkerPeriodKey, stored map[postgres.WorkerPeriodKey]postgres.StoredState,
+	groups map[postgres.WorkerPeriodKey][]string) ([]postgres.WorkerPeriodKey, uint64) {
+	if c == nil {
+		return keys, 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,27 +131,43 @@ func (c *stateCache) lookup(keys []postgres.WorkerPeriodKey, stored map[postgres
 	}
 	var missing []postgres.WorkerPeriodKey
 	for _, k := range keys {
-		e, ok := c.entries[k]
+		rows, ok := c.entries[k]
 		if !ok {
 			missing = append(missing, k)
 			continue
 		}
-		stored[k] = e
+		if k.PlatformID != "" {
+			stored[k] = rows[0].stored
+			continue
+		}
+		platforms := make([]string, len(rows))
+		for i, r := range rows {
+			rk := k
+			rk.PlatformID = r.platform
+			stored[rk] = r.stored
+			platforms[i] = r.platform
+		}
+		groups[k] = platforms
 	}
-	return missing
+	return missing, c.gen
 }
 
-// remember records the states a committed batch wrote in rows of version
-// v. When the cache is full, a random half of it is dropped.
-func (c *stateCache) remember(states map[postgres.WorkerPeriodKey]gateway.PeriodState, v uint32) {
-	if c == nil || len(states) == 0 || v == 0 {
+// remember records what a committed batch read and wrote, the rows it
+// wrote in version v, unless the cache forgot anything since the batch's
+// lookup (generation gen): the batch may have computed from what was
+// forgotten. When the cache is full, a random half of it is dropped.
+func (c *stateCache) remember(entries map[postgres.WorkerPeriodKey][]cachedRow, v uint32, gen uint64) {
+	if c == nil || len(entries) == 0 || v == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries)+len(states) > c.max {
+	if gen != c.gen {
+		return
+	}
+	if len(c.entries)+len(entries) > c.max {
 		// Into a new map: one emptied by deletes keeps its size.
-		kept := make(map[postgres.WorkerPeriodKey]postgres.StoredState, c.max)
+		kept := make(map[postgres.WorkerPeriodKey][]cachedRow, c.max)
 		for k, e := range c.entries {
 			if len(kept) >= len(c.entries)/2 {
 				break
@@ -93,14 +176,22 @@ func (c *stateCache) remember(states map[postgres.WorkerPeriodKey]gateway.Period
 		}
 		c.entries = kept
 	}
-	for k, s := range states {
-		if s.Currency == "" {
-			s = gateway.PeriodState{} // as postgres.BatchTx.States reads it
-		}
+	for k, rows := range entries {
 		k = postgres.WorkerPeriodKey{WorkerID: strings.Clone(k.WorkerID), PlatformID: c.name(k.PlatformID),
 			SchemeID: c.name(k.SchemeID), PlanID: c.name(k.PlanID), Period: c.name(k.Period)}
-		s.Period, s.Currency = c.name(s.Period), gateway.Currency(c.name(string(s.Currency)))
-		c.entries[k] = postgres.StoredState{State: s, Version: v}
+		kept := make([]cachedRow, len(rows))
+		for i, r := range rows {
+			s := r.stored
+			if s.Version == 0 {
+				s.Version = v
+			}
+			if s.State.Currency == "" {
+				s.State = gateway.PeriodState{} // as postgres.BatchTx.States reads it
+			}
+			s.State.Period, s.State.Currency = c.name(s.State.Period), gateway.Currency(c.name(string(s.State.Currency)))
+			kept[i] = cachedRow{platform: c.name(r.platform), stored: s}
+		}
+		c.entries[k] = kept
 	}
 }
 
@@ -118,4 +209,5 @@ func (c *stateCache) forgetLocked() {
 	clear(c.entries)
 	clear(c.names)
 	c.since = c.now()
+	c.gen++
 }

@@ -65,16 +65,7 @@ func TestRedeliveryInALaterBatch(t *testing.T) {
 // RM13.10 is met, so the amounts show which state each was computed from.
 func TestTwoEnginesOneWorker(t *testing.T) {
 	f := newFixture(t)
-	g := &fixture{t: t, db: f.db, claim: f.claim}
-	catalog, err := gateway.BuiltinPacks()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.eng = engine.New(engine.Config{Store: f.db, Catalog: catalog, Now: func() time.Time { return now }})
-	g.claim.Partition = 1
-	if g.claim.Epoch, _, err = g.eng.ClaimPartition(context.Background(), g.claim); err != nil {
-		t.Fatal(err)
-	}
+	g := f.second(t)
 	f.send(ev("food", "a", "r1", "2026-10-01T10:00:00+08:00", "10.00")) // 5.00
 	g.send(ev("food", "b", "r1", "2026-10-02T10:00:00+08:00", "10.00")) // 5.00
 	f.send(ev("food", "c", "r1", "2026-10-03T10:00:00+08:00", "10.00")) // 3.10: the rest of 13.10
@@ -87,4 +78,20 @@ func TestTwoEnginesOneWorker(t *testing.T) {
 	if n := f.scalar(`SELECT events * 100000 + worker_minor FROM worker_periods WHERE platform_id = 'food'`); n != 4*100000+1310 {
 		t.Errorf("worker period = %d, want 4 events and 1310 sen", n)
 	}
+}
+
+// second returns another engine on f's database, owning partition 1.
+func (f *fixture) second(t *testing.T) *fixture {
+	t.Helper()
+	g := &fixture{t: t, db: f.db, claim: f.claim}
+	catalog, err := gateway.BuiltinPacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.eng = engine.New(engine.Config{Store: f.db, Catalog: catalog, Now: func() time.Time { return now }})
+	g.claim.Partition = 1
+	if g.claim.Epoch, _, err = g.eng.ClaimPartition(context.Background(), g.claim); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

@@ -212,6 +212,8 @@ type StoredState struct {
 
 // States returns the running totals of each of keys, with their row
 // versions; a key with no row yet is absent (its state is the zero state).
+// A key with no PlatformID names a worker's totals on every platform (a
+// group): each platform's row is returned under its own key.
 func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[WorkerPeriodKey]StoredState, error) {
 	out := make(map[WorkerPeriodKey]StoredState, len(keys))
 	if len(keys) == 0 {
@@ -231,7 +233,8 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 		       w.xmin::text::bigint
 		FROM worker_periods w
 		JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(worker_id, platform_id, scheme_id, plan_id, period)
-		  USING (worker_id, platform_id, scheme_id, plan_id, period)`,
+		  ON w.worker_id = k.worker_id AND (w.platform_id = k.platform_id OR k.platform_id = '')
+		 AND w.scheme_id = k.scheme_id AND w.plan_id = k.plan_id AND w.period = k.period`,
 		cols[0], cols[1], cols[2], cols[3], cols[4])
 	if err != nil {
 		return nil, fmt.Errorf("read worker periods: %w", err)
@@ -273,6 +276,16 @@ type BatchWrites struct {
 // platforms' period balances and rejections. It returns how many rejections
 // were new (a redelivered bad message is stored once).
 func (b *BatchTx) Write(ctx context.Context, w BatchWrites) (int, error) {
+	n, err := b.write(ctx, w)
+	if err != nil && isDeadlock(err) && !errors.Is(err, ErrStale) {
+		// Two batches wrote rows of one worker's totals that the other
+		// had read: the one undone is computed again.
+		err = fmt.Errorf("%w: %w", ErrStale, err)
+	}
+	return n, err
+}
+
+func (b *BatchTx) write(ctx context.Context, w BatchWrites) (int, error) {
 	if err := b.copyEvents(ctx, w.Events); err != nil {
 		if isUnique(err, "earning_events_pkey") {
 			return 0, fmt.Errorf("%w: %w", ErrRecorded, err)
@@ -485,6 +498,40 @@ func (b *BatchTx) updateStates(ctx context.Context, keys []WorkerPeriodKey, stat
 		return fmt.Errorf("%w: %d of %d worker periods changed since they were read", ErrStale, int64(len(keys))-n, len(keys))
 	}
 	return nil
+}
+
+// isDeadlock reports whether err is PostgreSQL's deadlock_detected: two
+// batches each waiting for a row the other holds; one of them is undone.
+func isDeadlock(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
+}
+
+// RegistryVersion returns the version of the registrations (see
+// migration 015): it changes with every registration step.
+func (b *BatchTx) RegistryVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := b.tx.QueryRow(ctx, `SELECT version FROM registry_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the registry version: %w", err)
+	}
+	return v, nil
+}
+
+// RegisteredSince returns the worker ids whose registrations changed after
+// version since: the worker keys, and the suspense ids of the references
+// registered, whose running totals a start moves (suspense.go).
+func (b *BatchTx) RegisteredSince(ctx context.Context, since int64) ([]string, error) {
+	rows, err := b.tx.Query(ctx, `SELECT DISTINCT platform_id, worker_ref, worker_key FROM registrations WHERE registry_version > $1`, since)
+	if err != nil {
+		return nil, fmt.Errorf("read registrations since version %d: %w", since, err)
+	}
+	var ids []string
+	var platform, ref, key string
+	_, err = pgx.ForEachRow(rows, []any{&platform, &ref, &key}, func() error {
+		ids = append(ids, key, SuspenseWorkerID(platform, ref))
+		return nil
+	})
+	return ids, err
 }
 
 // copyStatesSQL names the columns copyStates writes, in order.

@@ -88,13 +88,18 @@ func (db *DB) RegisterMoving(ctx context.Context, w NewWorker, r Registration, h
 				return err
 			}
 		}
+		// Held to the commit: steps take versions in commit order.
+		var version int64
+		if err := tx.QueryRow(ctx, `UPDATE registry_version SET version = version + 1 RETURNING version`).Scan(&version); err != nil {
+			return fmt.Errorf("take a registry version: %w", err)
+		}
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO registrations (platform_id, worker_ref, worker_key, scheme_id, change, plan_id, sector, vehicle,
-			       effective, agent_id, request_hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			       effective, agent_id, request_hash, registry_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT ON CONSTRAINT registrations_change_key DO NOTHING`,
 			r.PlatformID, r.WorkerRef, r.WorkerKey, r.SchemeID, r.Change, r.PlanID, r.Sector, r.Vehicle,
-			r.Effective, r.AgentID, hash[:])
+			r.Effective, r.AgentID, hash[:], version)
 		if err != nil {
 			return err
 		}
