@@ -30,6 +30,12 @@ const (
 type WorkerState struct {
 	Key   WorkerPeriodKey
 	State gateway.PeriodState
+	// Others are the worker's running totals on the other platforms under
+	// the same plan and period, added up (zero for a worker on one
+	// platform); Lead says this row is the worker's first platform with
+	// events in the period, the one that carries the worker's notices.
+	Others gateway.PeriodState
+	Lead   bool
 }
 
 // SettlementAdjustment is one row of money a period close moves: a
@@ -259,17 +265,27 @@ func (c *CloseTx) LatePeriods() []string { return slices.Clone(c.late) }
 // fn may write through c between pages.
 func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool, pageSize int, fn func([]WorkerState) error) error {
 	const cols = `w.worker_id, w.platform_id, w.plan_id, w.currency, w.events, w.gross, w.base, w.insured, w.orders,
-		w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform`
-	query := `SELECT ` + cols + ` FROM worker_periods w WHERE w.scheme_id = $1 AND w.period = $2`
+		w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform,
+		w.o_events, w.o_base, w.o_worker, w.o_platform, w.o_settled_worker, w.o_settled_platform, w.lead`
+	// Each row with the totals of the same worker's rows on other
+	// platforms, and whether it is the worker's first platform with events.
+	const rows = `(SELECT w.*,
+		       sum(events) OVER g - events AS o_events, sum(base) OVER g - base AS o_base,
+		       sum(worker_minor) OVER g - worker_minor AS o_worker, sum(platform_minor) OVER g - platform_minor AS o_platform,
+		       sum(settled_worker) OVER g - settled_worker AS o_settled_worker,
+		       sum(settled_platform) OVER g - settled_platform AS o_settled_platform,
+		       coalesce(min(platform_id) FILTER (WHERE events <> 0) OVER g = platform_id, false) AS lead
+		FROM worker_periods w WHERE w.scheme_id = $1 AND w.period = $2
+		WINDOW g AS (PARTITION BY worker_id, plan_id)) w`
+	query := `SELECT ` + cols + ` FROM ` + rows
 	args := []any{c.scheme, period}
 	if lateOnly {
 		// An entry moved out of suspense counts for the worker it was
 		// moved to, whose running totals took it (suspense.go).
-		query = `SELECT ` + cols + ` FROM worker_periods w
+		query = `SELECT ` + cols + ` FROM ` + rows + `
 			JOIN (SELECT DISTINCT ` + attributedWorker + ` AS worker_id, l.platform_id, l.plan_id FROM ledger_entries l
 			      LEFT JOIN suspense_transfers t ON t.entry_id = l.id
-			      WHERE l.scheme_id = $1 AND l.booked_period = $3 AND l.period = $2) l USING (worker_id, platform_id, plan_id)
-			WHERE w.scheme_id = $1 AND w.period = $2`
+			      WHERE l.scheme_id = $1 AND l.booked_period = $3 AND l.period = $2) l USING (worker_id, platform_id, plan_id)`
 		args = append(args, c.period)
 	}
 	pageSize = cmp.Or(pageSize, 10_000)
@@ -279,12 +295,17 @@ func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool
 			var w WorkerState
 			var cur string
 			s := &w.State
+			o := &w.Others
 			if err := rows.Scan(&w.Key.WorkerID, &w.Key.PlatformID, &w.Key.PlanID, &cur, &s.Events, &s.Gross, &s.Base,
-				&s.Insured, &s.Orders, &s.Units, &s.Worker, &s.Platform, &s.SettledWorker, &s.SettledPlatform); err != nil {
+				&s.Insured, &s.Orders, &s.Units, &s.Worker, &s.Platform, &s.SettledWorker, &s.SettledPlatform,
+				&o.Events, &o.Base, &o.Worker, &o.Platform, &o.SettledWorker, &o.SettledPlatform, &w.Lead); err != nil {
 				return err
 			}
 			w.Key.SchemeID, w.Key.Period = c.scheme, period
 			s.Period, s.Currency = period, gateway.Currency(strings.TrimSpace(cur))
+			if o.Events != 0 || o.Base != 0 || o.Worker != 0 || o.Platform != 0 {
+				o.Period, o.Currency = period, s.Currency
+			}
 			page = append(page, w)
 		}
 		if err := rows.Err(); err != nil {

@@ -164,7 +164,13 @@ func (k *Keeper) settle(ctx context.Context, tx *postgres.CloseTx, gs *gateway.S
 				}
 				versions[w.Key.PlanID] = v
 			}
-			st, err := v.Close(w.State, gateway.CloseInput{PlatformID: w.Key.PlatformID})
+			in := gateway.CloseInput{PlatformID: w.Key.PlatformID}
+			if v.Combined() {
+				// The worker's totals on other platforms (the engine
+				// computed from them too).
+				in.Others, in.Lead = w.Others, w.Lead
+			}
+			st, err := v.Close(w.State, in)
 			if err != nil {
 				return fmt.Errorf("settle %s/%s of worker %s: %w", gs.ID, period, w.Key.WorkerID, err)
 			}
