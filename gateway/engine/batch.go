@@ -30,7 +30,8 @@ type batch struct {
 	closed  map[postgres.SchemePeriod]bool
 	entries map[postgres.EventKey][]postgres.LedgerEntry // originals, from the ledger and from this batch
 	reverse map[postgres.EventKey]bool                   // events already reversed
-	regs    map[postgres.RefKey][]postgres.Registration  // registration histories of the batch's workers
+	regs    map[postgres.RefKey][]regStep                // registration histories of the batch's workers
+	newRegs map[postgres.RefKey][]regStep                // those read, not remembered
 
 	// keys are the running totals the batch read, a worker's rows on every
 	// platform for a group key (no PlatformID); groups holds the platforms
@@ -57,6 +58,7 @@ type reads struct {
 // cacheUpdate is what a batch hands to the state cache once it commits.
 type cacheUpdate struct {
 	entries map[postgres.WorkerPeriodKey][]cachedRow
+	regs    map[postgres.RefKey][]regStep
 	gen     uint64
 }
 
@@ -86,7 +88,7 @@ func (e *Engine) apply(ctx context.Context, tx *postgres.BatchTx, p postgres.Par
 // cacheUpdate lists the rows of every key the batch read: the new state of
 // each row it wrote, and a group's other rows as read.
 func (b *batch) cacheUpdate() cacheUpdate {
-	u := cacheUpdate{entries: make(map[postgres.WorkerPeriodKey][]cachedRow, len(b.keys)), gen: b.gen}
+	u := cacheUpdate{entries: make(map[postgres.WorkerPeriodKey][]cachedRow, len(b.keys)), regs: b.newRegs, gen: b.gen}
 	for _, k := range b.keys {
 		if k.PlatformID != "" {
 			if s, ok := b.w.States[k]; ok {
@@ -111,9 +113,10 @@ func (b *batch) cacheUpdate() cacheUpdate {
 	return u
 }
 
-// syncRegistry brings the state cache to the registry version: the
-// workers registered since it was last seen may have new rows (moved out of
-// suspense) that a remembered group lacks.
+// syncRegistry brings the cache to the registry version: it forgets the
+// registrations changed since it was last seen, and the running totals of
+// their workers, which may have new rows (moved out of suspense) that a
+// remembered group lacks.
 func (e *Engine) syncRegistry(ctx context.Context, tx *postgres.BatchTx) error {
 	if e.states == nil {
 		return nil
@@ -127,14 +130,14 @@ func (e *Engine) syncRegistry(ctx context.Context, tx *postgres.BatchTx) error {
 	case v <= seen:
 		return nil
 	case e.states.size() == 0 || v-seen > 10_000:
-		e.states.forgetWorkers(nil, true, v)
+		e.states.forgetWorkers(nil, nil, true, v)
 		return nil
 	}
-	workers, err := tx.RegisteredSince(ctx, seen)
+	refs, workers, err := tx.RegisteredSince(ctx, seen)
 	if err != nil {
 		return err
 	}
-	e.states.forgetWorkers(workers, false, v)
+	e.states.forgetWorkers(refs, workers, false, v)
 	return nil
 }
 
@@ -179,19 +182,39 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 		b.entries[k] = append(b.entries[k], en)
 	}
 
+	// Registrations and running totals are read under the platforms'
+	// locks, and remembered ones used as of the registry version read
+	// under them.
+	platformIDs := make([]string, 0, 4)
 	refs := make([]postgres.RefKey, 0, len(fresh))
 	for _, ev := range fresh {
+		if !slices.Contains(platformIDs, ev.Earning.PlatformID) {
+			platformIDs = append(platformIDs, ev.Earning.PlatformID)
+		}
 		refs = append(refs, postgres.RefKey{PlatformID: ev.Earning.PlatformID, WorkerRef: ev.Earning.WorkerRef})
 	}
-	if b.regs, err = tx.Registrations(ctx, refs); err != nil {
+	if err := tx.LockPlatforms(ctx, platformIDs); err != nil {
 		return nil, err
 	}
-
-	// The periods and running totals the batch touches: after the
-	// registrations, whose platforms' locks keep them as read.
 	if err := e.syncRegistry(ctx, tx); err != nil {
 		return nil, err
 	}
+	var missing []postgres.RefKey
+	b.regs, missing, b.gen = e.states.lookupRegs(refs)
+	regs, err := tx.Registrations(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	b.newRegs = make(map[postgres.RefKey][]regStep, len(missing))
+	for _, k := range missing {
+		steps := make([]regStep, 0, len(regs[k]))
+		for _, r := range regs[k] {
+			steps = append(steps, regStep{effective: r.Effective, scheme: r.SchemeID, change: r.Change, workerKey: r.WorkerKey, plan: r.PlanID})
+		}
+		b.regs[k], b.newRegs[k] = steps, steps
+	}
+
+	// The periods and running totals the batch touches.
 	periods, states := b.needs(fresh)
 	if b.closed, err = tx.Closed(ctx, periods); err != nil {
 		return nil, err
@@ -200,9 +223,7 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 	b.w.Stored = make(map[postgres.WorkerPeriodKey]postgres.StoredState, len(states))
 	b.groups = map[postgres.WorkerPeriodKey][]string{}
 	if r.cache {
-		states, b.gen = e.states.lookup(states, b.w.Stored, b.groups)
-	} else {
-		_, b.gen = e.states.lookup(nil, nil, nil)
+		states = e.states.lookup(states, b.w.Stored, b.groups)
 	}
 	read, err := tx.States(ctx, states)
 	if err != nil {
@@ -319,18 +340,18 @@ func (b *batch) resolve(e gateway.Earning, s postgres.PlatformScheme) worker {
 	var active bool
 	var key, plan string
 	for _, r := range b.regs[postgres.RefKey{PlatformID: e.PlatformID, WorkerRef: e.WorkerRef}] {
-		if r.Effective.After(day) {
+		if r.effective.After(day) {
 			break // histories are ordered by date
 		}
-		if r.SchemeID != s.SchemeID {
+		if r.scheme != s.SchemeID {
 			continue
 		}
-		switch r.Change {
+		switch r.change {
 		case postgres.RegistrationStart:
-			active, key, plan = true, r.WorkerKey, r.PlanID
+			active, key, plan = true, r.workerKey, r.plan
 		case postgres.RegistrationChange:
-			if r.PlanID != "" {
-				plan = r.PlanID
+			if r.plan != "" {
+				plan = r.plan
 			}
 		case postgres.RegistrationEnd:
 			active = false

@@ -27,26 +27,26 @@ func TestStateCacheBounded(t *testing.T) {
 		for i := range 100 {
 			entries[key(b*100+i)] = row(gateway.PeriodState{Period: "2026-11", Currency: "MYR", Events: int64(b)})
 		}
-		c.remember(entries, uint32(b+1), c.gen)
+		c.remember(cacheUpdate{entries: entries, gen: c.gen}, uint32(b+1))
 		if n := len(c.entries); n > 1000+100 {
 			t.Fatalf("after batch %d the cache holds %d states", b, n)
 		}
 	}
 	stored := map[postgres.WorkerPeriodKey]postgres.StoredState{}
 	groups := map[postgres.WorkerPeriodKey][]string{}
-	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{key(4999), key(0)}, stored, groups); len(missing) != 1 || missing[0] != key(0) {
+	if missing := c.lookup([]postgres.WorkerPeriodKey{key(4999), key(0)}, stored, groups); len(missing) != 1 || missing[0] != key(0) {
 		t.Errorf("missing = %v, want only the first key (dropped long ago)", missing)
 	}
 	if got := stored[key(4999)]; got.Version != 50 || got.State.Events != 49 || got.State.Currency != "MYR" {
 		t.Errorf("remembered %+v, want version 50 and 49 events", got)
 	}
 	c.forget()
-	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{key(4999)}, stored, groups); len(missing) != 1 {
+	if missing := c.lookup([]postgres.WorkerPeriodKey{key(4999)}, stored, groups); len(missing) != 1 {
 		t.Errorf("after forget: missing = %v", missing)
 	}
-	c.remember(map[postgres.WorkerPeriodKey][]cachedRow{key(1): row(gateway.PeriodState{Currency: "MYR"})}, 7, c.gen)
+	c.remember(cacheUpdate{entries: map[postgres.WorkerPeriodKey][]cachedRow{key(1): row(gateway.PeriodState{Currency: "MYR"})}, gen: c.gen}, 7)
 	now = now.Add(2 * time.Hour)
-	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{key(1)}, stored, groups); len(missing) != 1 {
+	if missing := c.lookup([]postgres.WorkerPeriodKey{key(1)}, stored, groups); len(missing) != 1 {
 		t.Errorf("an entry older than the age limit was used")
 	}
 }
@@ -60,25 +60,33 @@ func TestStateCacheGroups(t *testing.T) {
 	group := postgres.WorkerPeriodKey{WorkerID: "wk", SchemeID: "my-sess", PlanID: "1", Period: "2026-11"}
 	other := postgres.WorkerPeriodKey{WorkerID: "wk2", PlatformID: "a", SchemeID: "my-sess", PlanID: "1", Period: "2026-11"}
 	s := gateway.PeriodState{Period: "2026-11", Currency: "MYR", Events: 1}
-	_, gen := c.lookup(nil, nil, nil)
-	c.remember(map[postgres.WorkerPeriodKey][]cachedRow{
+	ref := postgres.RefKey{PlatformID: "a", WorkerRef: "r"}
+	_, _, gen := c.lookupRegs(nil)
+	c.remember(cacheUpdate{gen: gen, entries: map[postgres.WorkerPeriodKey][]cachedRow{
 		group: {{platform: "a", stored: postgres.StoredState{State: s}}, {platform: "b", stored: postgres.StoredState{State: s, Version: 3}}},
 		other: {{platform: "a", stored: postgres.StoredState{State: s}}},
-	}, 9, gen)
+	}, regs: map[postgres.RefKey][]regStep{ref: {{scheme: "my-sess", change: "start", workerKey: "wk"}}}}, 9)
 	stored := map[postgres.WorkerPeriodKey]postgres.StoredState{}
 	groups := map[postgres.WorkerPeriodKey][]string{}
-	missing, gen := c.lookup([]postgres.WorkerPeriodKey{group, other}, stored, groups)
+	missing := c.lookup([]postgres.WorkerPeriodKey{group, other}, stored, groups)
+	regs, missingRefs, gen := c.lookupRegs([]postgres.RefKey{ref})
 	a, b := group, group
 	a.PlatformID, b.PlatformID = "a", "b"
 	if len(missing) != 0 || len(groups[group]) != 2 || stored[a].Version != 9 || stored[b].Version != 3 || stored[other].Version != 9 {
 		t.Fatalf("missing %v, groups %v, stored %v", missing, groups, stored)
 	}
-	c.forgetWorkers([]string{"wk"}, false, 4)
-	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{group, other}, stored, groups); len(missing) != 1 || missing[0] != group {
+	if len(missingRefs) != 0 || len(regs[ref]) != 1 || regs[ref][0].workerKey != "wk" {
+		t.Fatalf("registrations %v, missing %v", regs, missingRefs)
+	}
+	c.forgetWorkers([]postgres.RefKey{ref}, []string{"wk"}, false, 4)
+	if missing := c.lookup([]postgres.WorkerPeriodKey{group, other}, stored, groups); len(missing) != 1 || missing[0] != group {
 		t.Errorf("after wk registered: missing %v, want the group only", missing)
 	}
-	c.remember(map[postgres.WorkerPeriodKey][]cachedRow{group: {{platform: "a", stored: postgres.StoredState{State: s}}}}, 10, gen)
-	if missing, _ := c.lookup([]postgres.WorkerPeriodKey{group}, stored, groups); len(missing) != 1 {
+	if _, missingRefs, _ := c.lookupRegs([]postgres.RefKey{ref}); len(missingRefs) != 1 {
+		t.Errorf("after r registered: its old registrations are still remembered")
+	}
+	c.remember(cacheUpdate{entries: map[postgres.WorkerPeriodKey][]cachedRow{group: {{platform: "a", stored: postgres.StoredState{State: s}}}}, gen: gen}, 10)
+	if missing := c.lookup([]postgres.WorkerPeriodKey{group}, stored, groups); len(missing) != 1 {
 		t.Errorf("remembered what a batch computed before the cache forgot the worker")
 	}
 	if c.registryVersion() != 4 {

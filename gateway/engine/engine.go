@@ -141,7 +141,7 @@ func (e *Engine) HandleBatch(ctx context.Context, c kafkabus.Claim, msgs []kafka
 		case err != nil:
 			return err
 		}
-		e.states.remember(update.entries, version, update.gen)
+		e.states.remember(update, version)
 		e.mu.Lock()
 		if r.assumeNew || res.Duplicates+res.Conflicts == 0 {
 			delete(e.lookup, pk)

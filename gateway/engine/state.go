@@ -9,7 +9,8 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 )
 
-// stateCache remembers the running totals the engine last wrote, with the
+// stateCache remembers the registrations of the workers the engine has seen,
+// and the running totals it last wrote, with the
 // version of the row it wrote them in, so a batch reads from PostgreSQL
 // only the worker periods it has not written lately. It is only ever a
 // guess: a batch writes a remembered state back only if the row still has
@@ -31,9 +32,17 @@ type stateCache struct {
 	now      func() time.Time
 	since    time.Time // of the oldest entry
 	entries  map[postgres.WorkerPeriodKey][]cachedRow
-	names    map[string]string // one copy of each platform, scheme, plan and period name
-	registry int64             // the registry version the entries are as of
-	gen      uint64            // changes whenever entries are forgotten
+	regs     map[postgres.RefKey][]regStep // registration histories, none for a reference not registered
+	names    map[string]string             // one copy of each platform, scheme, plan and period name
+	registry int64                         // the registry version the entries are as of
+	gen      uint64                        // changes whenever entries are forgotten
+}
+
+// regStep is what the engine keeps of a registration step: what resolving
+// an event's worker reads.
+type regStep struct {
+	effective                       time.Time
+	scheme, change, workerKey, plan string
 }
 
 // cachedRow is one platform's row of a remembered key. Version 0 in what a
@@ -51,7 +60,7 @@ func newStateCache(max int, maxAge time.Duration, now func() time.Time) *stateCa
 		return nil
 	}
 	return &stateCache{max: max, maxAge: maxAge, now: now, since: now(),
-		entries: make(map[postgres.WorkerPeriodKey][]cachedRow), names: map[string]string{}}
+		entries: make(map[postgres.WorkerPeriodKey][]cachedRow), regs: make(map[postgres.RefKey][]regStep), names: map[string]string{}}
 }
 
 // name returns the cache's copy of s, so that entries do not each hold
@@ -78,19 +87,20 @@ func (c *stateCache) registryVersion() int64 {
 	return c.registry
 }
 
-// size returns how many keys the cache holds.
+// size returns how many keys and references the cache holds.
 func (c *stateCache) size() int {
 	if c == nil {
 		return 0
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.entries)
+	return len(c.entries) + len(c.regs)
 }
 
-// forgetWorkers drops the entries of the given workers (all of them with
-// all), registered up to version, and moves the cache to that version.
-func (c *stateCache) forgetWorkers(workers []string, all bool, version int64) {
+// forgetWorkers drops the registrations of refs and the running totals of
+// workers (everything with all), changed up to registry version version,
+// and moves the cache to that version.
+func (c *stateCache) forgetWorkers(refs []postgres.RefKey, workers []string, all bool, version int64) {
 	if c == nil {
 		return
 	}
@@ -103,7 +113,11 @@ func (c *stateCache) forgetWorkers(workers []string, all bool, version int64) {
 	c.gen++
 	if all || len(workers) > 4096 {
 		clear(c.entries)
+		clear(c.regs)
 		return
+	}
+	for _, r := range refs {
+		delete(c.regs, r)
 	}
 	drop := make(map[string]bool, len(workers))
 	for _, w := range workers {
@@ -116,13 +130,43 @@ func (c *stateCache) forgetWorkers(workers []string, all bool, version int64) {
 	}
 }
 
+// lookupRegs returns the remembered registration histories of refs, the
+// references it does not know, and the generation to hand back to
+// remember.
+func (c *stateCache) lookupRegs(refs []postgres.RefKey) (map[postgres.RefKey][]regStep, []postgres.RefKey, uint64) {
+	found := make(map[postgres.RefKey][]regStep, len(refs))
+	var missing []postgres.RefKey
+	if c == nil {
+		for _, r := range refs {
+			if _, ok := found[r]; !ok {
+				found[r] = nil
+				missing = append(missing, r)
+			}
+		}
+		return found, missing, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range refs {
+		if _, ok := found[r]; ok {
+			continue
+		}
+		steps, ok := c.regs[r]
+		found[r] = steps
+		if !ok {
+			missing = append(missing, r)
+		}
+	}
+	return found, missing, c.gen
+}
+
 // lookup moves the remembered rows of keys into stored, the platforms of
 // each remembered group into groups, and returns the keys it does not
-// know and the generation to hand back to remember.
+// know.
 func (c *stateCache) lookup(keys []postgres.WorkerPeriodKey, stored map[postgres.WorkerPeriodKey]postgres.StoredState,
-	groups map[postgres.WorkerPeriodKey][]string) ([]postgres.WorkerPeriodKey, uint64) {
+	groups map[postgres.WorkerPeriodKey][]string) []postgres.WorkerPeriodKey {
 	if c == nil {
-		return keys, 0
+		return keys
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -149,22 +193,24 @@ func (c *stateCache) lookup(keys []postgres.WorkerPeriodKey, stored map[postgres
 		}
 		groups[k] = platforms
 	}
-	return missing, c.gen
+	return missing
 }
 
 // remember records what a committed batch read and wrote, the rows it
 // wrote in version v, unless the cache forgot anything since the batch's
-// lookup (generation gen): the batch may have computed from what was
+// lookup (generation u.gen): the batch may have computed from what was
 // forgotten. When the cache is full, a random half of it is dropped.
-func (c *stateCache) remember(entries map[postgres.WorkerPeriodKey][]cachedRow, v uint32, gen uint64) {
-	if c == nil || len(entries) == 0 || v == 0 {
+func (c *stateCache) remember(u cacheUpdate, v uint32) {
+	if c == nil || v == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
+	if u.gen != c.gen {
 		return
 	}
+	c.rememberRegs(u.regs)
+	entries := u.entries
 	if len(c.entries)+len(entries) > c.max {
 		// Into a new map: one emptied by deletes keeps its size.
 		kept := make(map[postgres.WorkerPeriodKey][]cachedRow, c.max)
@@ -195,6 +241,28 @@ func (c *stateCache) remember(entries map[postgres.WorkerPeriodKey][]cachedRow, 
 	}
 }
 
+// rememberRegs records registration histories read from PostgreSQL.
+func (c *stateCache) rememberRegs(regs map[postgres.RefKey][]regStep) {
+	if len(c.regs)+len(regs) > c.max {
+		kept := make(map[postgres.RefKey][]regStep, c.max)
+		for k, r := range c.regs {
+			if len(kept) >= len(c.regs)/2 {
+				break
+			}
+			kept[k] = r
+		}
+		c.regs = kept
+	}
+	for k, steps := range regs {
+		kept := make([]regStep, len(steps))
+		for i, r := range steps {
+			kept[i] = regStep{effective: r.effective, scheme: c.name(r.scheme), change: c.name(r.change),
+				workerKey: strings.Clone(r.workerKey), plan: c.name(r.plan)}
+		}
+		c.regs[postgres.RefKey{PlatformID: c.name(k.PlatformID), WorkerRef: strings.Clone(k.WorkerRef)}] = kept
+	}
+}
+
 // forget drops everything: after a batch found a remembered state stale.
 func (c *stateCache) forget() {
 	if c == nil {
@@ -207,6 +275,7 @@ func (c *stateCache) forget() {
 
 func (c *stateCache) forgetLocked() {
 	clear(c.entries)
+	clear(c.regs)
 	clear(c.names)
 	c.since = c.now()
 	c.gen++

@@ -517,21 +517,25 @@ func (b *BatchTx) RegistryVersion(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// RegisteredSince returns the worker ids whose registrations changed after
-// version since: the worker keys, and the suspense ids of the references
-// registered, whose running totals a start moves (suspense.go).
-func (b *BatchTx) RegisteredSince(ctx context.Context, since int64) ([]string, error) {
+// RegisteredSince returns the references whose registrations changed
+// after version since, and the worker ids whose running totals may have
+// changed with them: the worker keys, and the suspense ids of the
+// references, whose totals a start moves (suspense.go).
+func (b *BatchTx) RegisteredSince(ctx context.Context, since int64) ([]RefKey, []string, error) {
 	rows, err := b.tx.Query(ctx, `SELECT DISTINCT platform_id, worker_ref, worker_key FROM registrations WHERE registry_version > $1`, since)
 	if err != nil {
-		return nil, fmt.Errorf("read registrations since version %d: %w", since, err)
+		return nil, nil, fmt.Errorf("read registrations since version %d: %w", since, err)
 	}
+	var refs []RefKey
 	var ids []string
-	var platform, ref, key string
-	_, err = pgx.ForEachRow(rows, []any{&platform, &ref, &key}, func() error {
-		ids = append(ids, key, SuspenseWorkerID(platform, ref))
+	var r RefKey
+	var key string
+	_, err = pgx.ForEachRow(rows, []any{&r.PlatformID, &r.WorkerRef, &key}, func() error {
+		refs = append(refs, r)
+		ids = append(ids, key, SuspenseWorkerID(r.PlatformID, r.WorkerRef))
 		return nil
 	})
-	return ids, err
+	return refs, ids, err
 }
 
 // copyStatesSQL names the columns copyStates writes, in order.

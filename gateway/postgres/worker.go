@@ -170,6 +170,14 @@ func (db *DB) WorkerKeys(ctx context.Context, platformID string, refs []string) 
 // RefKey names a worker by the platform's own reference.
 type RefKey struct{ PlatformID, WorkerRef string }
 
+// LockPlatforms takes the registration locks of the given platforms, to
+// the batch's commit: a registration that moves suspense waits for this
+// batch, or this batch reads it (suspense.go). Take them before reading
+// registrations or running totals.
+func (b *BatchTx) LockPlatforms(ctx context.Context, platforms []string) error {
+	return lockPlatformsShared(ctx, b.tx, platforms)
+}
+
 // Registrations returns the registration histories of the given worker
 // references, oldest first.
 func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey][]Registration, error) {
@@ -180,11 +188,6 @@ func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey]
 	platforms, workers := make([]string, len(refs)), make([]string, len(refs))
 	for i, r := range refs {
 		platforms[i], workers[i] = r.PlatformID, r.WorkerRef
-	}
-	// Held to the batch's commit: a registration that moves suspense waits
-	// for this batch, or this batch reads it (suspense.go).
-	if err := lockPlatformsShared(ctx, b.tx, platforms); err != nil {
-		return nil, err
 	}
 	rows, err := b.tx.Query(ctx, `SELECT r.id, r.platform_id, r.worker_ref, r.worker_key, r.scheme_id, r.change, r.plan_id,
 		       r.sector, r.vehicle, r.effective, r.agent_id, r.recorded_at
