@@ -40,6 +40,12 @@ type batch struct {
 	groups map[postgres.WorkerPeriodKey][]string
 	gen    uint64 // of the state cache, at lookup
 
+	// plans[start[i]:start[i+1]] are the fresh event i's worker and plan
+	// version under each scheme of its platform, resolved once.
+	plans       []eventPlan
+	start       []int
+	hasReversal bool
+
 	w   postgres.BatchWrites
 	res Result
 }
@@ -169,6 +175,7 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 			originals = append(originals, postgres.EventKey{PlatformID: ev.Earning.PlatformID, EventID: ev.Earning.Reverses})
 		}
 	}
+	b.hasReversal = len(originals) > 0
 	stored, err := tx.Entries(ctx, originals)
 	if err != nil {
 		return nil, err
@@ -248,8 +255,8 @@ func (e *Engine) compute(ctx context.Context, tx *postgres.BatchTx, p postgres.P
 	b.w.Events = make([]postgres.IncomingEvent, 0, len(fresh))
 	b.w.Entries = make([]postgres.LedgerEntry, 0, len(fresh))
 
-	for _, ev := range fresh {
-		if err := b.applyEvent(ev, recorded); err != nil {
+	for i, ev := range fresh {
+		if err := b.applyEvent(ev, recorded, b.plans[b.start[i]:b.start[i+1]]); err != nil {
 			b.reject(ev, err)
 			continue
 		}
@@ -370,17 +377,35 @@ func (b *batch) resolve(e gateway.Earning, s postgres.PlatformScheme) worker {
 	return w
 }
 
-// needs lists the scheme periods and running totals the fresh events read.
-// Events that cannot be applied are skipped here and rejected later.
+// eventPlan is an event's worker and plan version under one scheme.
+type eventPlan struct {
+	scheme string
+	w      worker
+	v      *gateway.PlanVersion
+	err    error
+	own    string // the event's period
+}
+
+// needs resolves the fresh events' workers and plan versions, and lists
+// the scheme periods and running totals they read. Events that cannot be
+// applied are skipped here and rejected later.
 func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, []postgres.WorkerPeriodKey) {
 	periods := map[postgres.SchemePeriod]bool{}
-	states := map[postgres.WorkerPeriodKey]bool{}
+	states := make(map[postgres.WorkerPeriodKey]bool, len(fresh))
+	opened := map[*gateway.PlanVersion]bool{}
 	addOpen := func(v *gateway.PlanVersion) {
+		if opened[v] {
+			return
+		}
+		opened[v] = true
 		open := v.PeriodOf(b.now)
 		periods[postgres.SchemePeriod{SchemeID: v.SchemeID, Period: open.Key}] = true
 		periods[postgres.SchemePeriod{SchemeID: v.SchemeID, Period: open.Next().Key}] = true
 	}
+	b.plans = make([]eventPlan, 0, len(fresh))
+	b.start = make([]int, 0, len(fresh)+1)
 	for _, ev := range fresh {
+		b.start = append(b.start, len(b.plans))
 		e := ev.Earning
 		pl := b.platforms[e.PlatformID]
 		if pl == nil {
@@ -399,16 +424,18 @@ func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, 
 		for _, s := range pl.Schemes {
 			w := b.resolve(e, s)
 			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, w.planID, e.OccurredAt)
-			if err != nil {
-				continue
+			p := eventPlan{scheme: s.SchemeID, w: w, v: v, err: err}
+			if err == nil {
+				p.own = v.PeriodOf(e.OccurredAt).Key
+				periods[postgres.SchemePeriod{SchemeID: s.SchemeID, Period: p.own}] = true
+				rk := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: p.own}
+				states[readKey(rk, v, w.registered)] = true
+				addOpen(v)
 			}
-			own := v.PeriodOf(e.OccurredAt).Key
-			periods[postgres.SchemePeriod{SchemeID: s.SchemeID, Period: own}] = true
-			rk := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}
-			states[readKey(rk, v, w.registered)] = true
-			addOpen(v)
+			b.plans = append(b.plans, p)
 		}
 	}
+	b.start = append(b.start, len(b.plans))
 	return keysOf(periods), keysOf(states)
 }
 
@@ -569,7 +596,7 @@ func (b *batch) booking(v *gateway.PlanVersion, own string) (booked string, late
 
 // applyEvent computes one event's entries under every scheme of its
 // platform. It changes the batch only when every scheme succeeds.
-func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.EventKey][32]byte) error {
+func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.EventKey][32]byte, plans []eventPlan) error {
 	e := ev.Earning
 	pl := b.platforms[e.PlatformID]
 	switch {
@@ -621,15 +648,13 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 		}
 		b.reverse[orig] = true
 	} else {
-		entries = make([]postgres.LedgerEntry, 0, len(pl.Schemes))
-		for _, s := range pl.Schemes {
-			w := b.resolve(e, s)
-			v, err := b.e.cfg.Catalog.PlanVersion(s.SchemeID, w.planID, e.OccurredAt)
-			if err != nil {
-				return gateway.Invalid("occurred_at", "no_plan_version", gateway.ErrorMessage(err))
+		entries = make([]postgres.LedgerEntry, 0, len(plans))
+		for _, p := range plans {
+			w, v, own := p.w, p.v, p.own
+			if p.err != nil {
+				return gateway.Invalid("occurred_at", "no_plan_version", gateway.ErrorMessage(p.err))
 			}
-			own := v.PeriodOf(e.OccurredAt).Key
-			k := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: own}
+			k := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: p.scheme, PlanID: w.planID, Period: own}
 			before, ok := states.get(k)
 			if !ok {
 				before = b.state(k)
@@ -650,7 +675,9 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 			en.Registered = w.registered
 			entries = append(entries, en)
 		}
-		b.entries[key(e)] = entries
+		if b.hasReversal {
+			b.entries[key(e)] = entries // a later reversal in the batch may name it
+		}
 	}
 	for _, ks := range states {
 		b.w.States[ks.k] = ks.s

@@ -223,22 +223,40 @@ func (c *stateCache) remember(u cacheUpdate, v uint32) {
 		c.entries = kept
 	}
 	for k, rows := range entries {
-		k = postgres.WorkerPeriodKey{WorkerID: strings.Clone(k.WorkerID), PlatformID: c.name(k.PlatformID),
-			SchemeID: c.name(k.SchemeID), PlanID: c.name(k.PlanID), Period: c.name(k.Period)}
-		kept := make([]cachedRow, len(rows))
+		kept, ok := c.entries[k]
+		if ok && len(kept) == len(rows) {
+			// In place: the stored key stays the cache's own copy.
+			for i, r := range rows {
+				kept[i].stored = c.keep(r.stored, v)
+				if kept[i].platform != r.platform {
+					kept[i].platform = c.name(r.platform)
+				}
+			}
+			continue
+		}
+		if !ok {
+			k = postgres.WorkerPeriodKey{WorkerID: strings.Clone(k.WorkerID), PlatformID: c.name(k.PlatformID),
+				SchemeID: c.name(k.SchemeID), PlanID: c.name(k.PlanID), Period: c.name(k.Period)}
+		}
+		kept = make([]cachedRow, len(rows))
 		for i, r := range rows {
-			s := r.stored
-			if s.Version == 0 {
-				s.Version = v
-			}
-			if s.State.Currency == "" {
-				s.State = gateway.PeriodState{} // as postgres.BatchTx.States reads it
-			}
-			s.State.Period, s.State.Currency = c.name(s.State.Period), gateway.Currency(c.name(string(s.State.Currency)))
-			kept[i] = cachedRow{platform: c.name(r.platform), stored: s}
+			kept[i] = cachedRow{platform: c.name(r.platform), stored: c.keep(r.stored, v)}
 		}
 		c.entries[k] = kept
 	}
+}
+
+// keep returns s as the cache keeps it: version v if s has none (the batch
+// wrote it), names shared.
+func (c *stateCache) keep(s postgres.StoredState, v uint32) postgres.StoredState {
+	if s.Version == 0 {
+		s.Version = v
+	}
+	if s.State.Currency == "" {
+		s.State = gateway.PeriodState{} // as postgres.BatchTx.States reads it
+	}
+	s.State.Period, s.State.Currency = c.name(s.State.Period), gateway.Currency(c.name(string(s.State.Currency)))
+	return s
 }
 
 // rememberRegs records registration histories read from PostgreSQL.
