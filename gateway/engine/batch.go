@@ -415,7 +415,7 @@ func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, 
 			for _, orig := range b.entries[postgres.EventKey{PlatformID: e.PlatformID, EventID: e.Reverses}] {
 				periods[postgres.SchemePeriod{SchemeID: orig.SchemeID, Period: orig.Period}] = true
 				if v, err := b.version(orig); err == nil {
-					states[readKey(stateKey(orig), v, orig.Registered)] = true
+					states[readKey(stateKey(orig), v)] = true
 					addOpen(v)
 				}
 			}
@@ -429,7 +429,7 @@ func (b *batch) needs(fresh []postgres.IncomingEvent) ([]postgres.SchemePeriod, 
 				p.own = v.PeriodOf(e.OccurredAt).Key
 				periods[postgres.SchemePeriod{SchemeID: s.SchemeID, Period: p.own}] = true
 				rk := postgres.WorkerPeriodKey{WorkerID: w.id, PlatformID: e.PlatformID, SchemeID: s.SchemeID, PlanID: w.planID, Period: p.own}
-				states[readKey(rk, v, w.registered)] = true
+				states[readKey(rk, v)] = true
 				addOpen(v)
 			}
 			b.plans = append(b.plans, p)
@@ -448,10 +448,11 @@ func keysOf[K comparable](m map[K]bool) []K {
 }
 
 // readKey is the key under which the batch reads row k: the worker's
-// group, on every platform, when the plan's totals are the worker's and
-// the worker is registered (a suspense reference is one platform's).
-func readKey(k postgres.WorkerPeriodKey, v *gateway.PlanVersion, registered bool) postgres.WorkerPeriodKey {
-	if registered && v.Combined() {
+// group, on every platform, when the plan's totals are the worker's and the
+// row is a worker key's (registered or named by the event), not a
+// platform's reference kept in suspense.
+func readKey(k postgres.WorkerPeriodKey, v *gateway.PlanVersion) postgres.WorkerPeriodKey {
+	if v.Combined() && !postgres.IsSuspenseWorkerID(k.WorkerID) {
 		k.PlatformID = ""
 	}
 	return k

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -39,8 +40,14 @@ import (
 // SuspenseWorkerID is the worker id under which the engine keeps the
 // entries of a platform's unregistered worker reference.
 func SuspenseWorkerID(platformID, workerRef string) string {
-	return "ref:" + platformID + ":" + workerRef
+	return suspensePrefix + platformID + ":" + workerRef
 }
+
+const suspensePrefix = "ref:"
+
+// IsSuspenseWorkerID reports whether a worker id is a platform's reference
+// (SuspenseWorkerID) rather than a worker key.
+func IsSuspenseWorkerID(id string) bool { return strings.HasPrefix(id, suspensePrefix) }
 
 // attributedWorker is the SQL expression of a ledger entry's worker (alias
 // l) as period close reads it: the worker its suspense transfer names, or

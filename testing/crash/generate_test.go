@@ -20,10 +20,11 @@ type platformSpec struct {
 	minGross, maxGross int64
 }
 
-// platforms are the three platforms of the stream, one per currency and kind
-// of rule: a percentage (Malaysia s83), a fixed monthly amount withheld
+// platforms are the platforms of the stream, one per currency and kind of
+// rule: a percentage (Malaysia s83), a fixed monthly amount withheld
 // progressively (SESS plan 1) and a period-basis percentage with a threshold
-// (Korea, KRW without minor units).
+// (Korea, KRW without minor units); and a second SESS platform, so that a
+// worker on both has one monthly amount withheld across the two.
 var platforms = []platformSpec{
 	{postgres.Platform{ID: "ride-my", Name: "Ride MY", Country: "MY", Currency: "MYR",
 		Schemes: []postgres.PlatformScheme{{SchemeID: "my-gig", PlanID: "s83"}}}, 300, 9000},
@@ -31,6 +32,8 @@ var platforms = []platformSpec{
 		Schemes: []postgres.PlatformScheme{{SchemeID: "my-sess", PlanID: "1"}}}, 300, 6000},
 	{postgres.Platform{ID: "deliv-kr", Name: "Delivery KR", Country: "KR", Currency: "KRW",
 		Schemes: []postgres.PlatformScheme{{SchemeID: "kr-ei", PlanID: "platform-workers"}}}, 4000, 95000},
+	{postgres.Platform{ID: "shop-my", Name: "Shop MY", Country: "MY", Currency: "MYR",
+		Schemes: []postgres.PlatformScheme{{SchemeID: "my-sess", PlanID: "1"}}}, 300, 6000},
 }
 
 // activeFrom is when every platform of the stream was registered.

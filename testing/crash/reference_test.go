@@ -22,6 +22,9 @@ type reference struct {
 	events    map[postgres.EventKey]refEntry // the one ledger entry of each accepted event
 	totals    map[totalKey]total
 	states    map[postgres.WorkerPeriodKey]gateway.PeriodState
+	// platforms lists the platforms with a state of each worker's scheme,
+	// plan and period (a key without PlatformID).
+	platforms map[postgres.WorkerPeriodKey][]string
 	// history lists each worker's messages in production order, to explain
 	// a difference.
 	history map[string][]string
@@ -52,6 +55,7 @@ func computeReference(catalog *gateway.Catalog, msgs []message) (*reference, err
 		events:    map[postgres.EventKey]refEntry{},
 		totals:    map[totalKey]total{},
 		states:    map[postgres.WorkerPeriodKey]gateway.PeriodState{},
+		platforms: map[postgres.WorkerPeriodKey][]string{},
 		history:   map[string][]string{},
 	}
 	byID := map[string]postgres.Platform{}
@@ -118,11 +122,14 @@ func computeReference(catalog *gateway.Catalog, msgs []message) (*reference, err
 		}
 		key := postgres.WorkerPeriodKey{WorkerID: ev.WorkerKey, PlatformID: ev.PlatformID, SchemeID: s.SchemeID,
 			PlanID: s.PlanID, Period: v.PeriodOf(ev.OccurredAt).Key}
-		d, after, err := v.Deduct(&ev, ref.states[key])
+		// The plan sees the worker's totals on every platform; the
+		// platform's own state takes what the event adds to them.
+		others := ref.others(key, v)
+		d, after, err := v.Deduct(&ev, plus(ref.states[key], others, 1))
 		if err != nil {
 			return nil, fmt.Errorf("message %d: deduct %s: %w", i, ev.EventID, err)
 		}
-		ref.states[key] = after
+		ref.states[key] = plus(after, others, -1)
 		deductions[k] = applied{d: d, v: v, key: key}
 		add(k, postgres.EntryDeduction, key, d)
 		ref.note(ev, "message %d: %s/%s in %s at %s gross %d: worker %d", i, ev.PlatformID, ev.EventID, key.Period,
@@ -130,6 +137,49 @@ func computeReference(catalog *gateway.Catalog, msgs []message) (*reference, err
 		ref.accepted++
 	}
 	return ref, nil
+}
+
+// others adds up the worker's states under key's scheme, plan and period
+// on the other platforms, for a plan whose totals are the worker's, and
+// counts key's platform in.
+func (r *reference) others(key postgres.WorkerPeriodKey, v *gateway.PlanVersion) gateway.PeriodState {
+	var sum gateway.PeriodState
+	if !v.Combined() {
+		return sum
+	}
+	all := key
+	all.PlatformID = ""
+	own := false
+	for _, p := range r.platforms[all] {
+		if p == key.PlatformID {
+			own = true
+			continue
+		}
+		k := key
+		k.PlatformID = p
+		sum = plus(sum, r.states[k], 1)
+	}
+	if !own {
+		r.platforms[all] = append(r.platforms[all], key.PlatformID)
+	}
+	return sum
+}
+
+// plus returns a + sign×b over the running totals; the settled amounts are
+// each platform's own.
+func plus(a, b gateway.PeriodState, sign int64) gateway.PeriodState {
+	if a.Currency == "" {
+		a.Period, a.Currency = b.Period, b.Currency
+	}
+	a.Events += sign * b.Events
+	a.Gross += sign * b.Gross
+	a.Base += sign * b.Base
+	a.Insured += sign * b.Insured
+	a.Orders += sign * b.Orders
+	a.Units += sign * b.Units
+	a.Worker += sign * b.Worker
+	a.Platform += sign * b.Platform
+	return a
 }
 
 // conflictMessages is the number of messages that must be rejected.
