@@ -27,6 +27,7 @@ type config struct {
 	Partitions    int
 	BatchSize     int
 	BatchWait     time.Duration
+	EngineCache   int // running totals and registrations the engine remembers; 0: none
 	ConsumerGroup string
 	DBMaxConns    int
 	LogLevel      string
@@ -62,6 +63,7 @@ var settings = []setting{
 	{"partitions", "COVERBRIDGE_PARTITIONS", "6", "partitions of topics created at start"},
 	{"batch-size", "COVERBRIDGE_BATCH_SIZE", "2000", "engine: most events per batch transaction"},
 	{"batch-wait", "COVERBRIDGE_BATCH_WAIT", "50ms", "engine: longest wait to fill a batch"},
+	{"engine-cache", "COVERBRIDGE_ENGINE_CACHE", "100000", "engine: how many workers' running totals, and as many references' registrations, it remembers between batches; 0 reads them for every batch"},
 	{"consumer-group", "COVERBRIDGE_CONSUMER_GROUP", "coverbridge-engine", "engine: Kafka consumer group id"},
 	{"db-max-conns", "COVERBRIDGE_DB_MAX_CONNS", "8", "PostgreSQL pool size"},
 	{"log-level", "COVERBRIDGE_LOG_LEVEL", "info", "debug, info, warn or error"},
@@ -117,6 +119,9 @@ func parseConfig(name string, args []string, stderr io.Writer) (config, error) {
 		if *i.dst, err = strconv.Atoi(get(i.flag)); err != nil || *i.dst <= 0 {
 			return config{}, usageError{fmt.Sprintf("--%s must be a positive integer, got %q", i.flag, get(i.flag))}
 		}
+	}
+	if cfg.EngineCache, err = strconv.Atoi(get("engine-cache")); err != nil || cfg.EngineCache < 0 {
+		return config{}, usageError{fmt.Sprintf("--engine-cache must be 0 or a positive integer, got %q", get("engine-cache"))}
 	}
 	for _, sec := range []struct {
 		flag string

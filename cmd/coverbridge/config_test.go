@@ -36,3 +36,19 @@ func TestCloseGraceSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineCacheSetting(t *testing.T) {
+	for value, want := range map[string]int{"": 100_000, "0": 0, "5000": 5000, "-1": -1, "many": -1} {
+		args := []string{"--engine-cache", value}
+		if value == "" {
+			args = nil
+		}
+		cfg, err := parseConfig("serve", args, io.Discard)
+		switch {
+		case want < 0 && err == nil:
+			t.Errorf("%q: accepted", value)
+		case want >= 0 && (err != nil || cfg.EngineCache != want):
+			t.Errorf("%q: %d, %v; want %d", value, cfg.EngineCache, err, want)
+		}
+	}
+}

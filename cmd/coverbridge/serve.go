@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -181,7 +182,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 			OnBatch: func(c kafkabus.Claim, _ int, _ time.Duration, lag int64) {
 				engine.ConsumerLag.WithLabelValues(c.Topic, strconv.Itoa(c.Partition)).Set(float64(lag))
 			},
-		}, engine.New(engine.Config{Store: db, Catalog: catalog, Logger: log}))
+		}, engine.New(engine.Config{Store: db, Catalog: catalog, Logger: log, StateCache: cmp.Or(cfg.EngineCache, -1)}))
 		log.Info("engine consuming", "topic", kafkabus.TopicEarnings, "group", cfg.ConsumerGroup)
 		g.Go(func() error { return consumer.Run(gctx) })
 		relay := engine.NewRelay(engine.RelayConfig{Store: db, Publisher: producer, Logger: log})

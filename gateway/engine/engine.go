@@ -50,9 +50,9 @@ type Config struct {
 	// PlatformRefresh is how often the platform list is reloaded; default 10s.
 	// An event from an unknown platform reloads it at once (at most once a second).
 	PlatformRefresh time.Duration
-	// StateCache is how many workers' running totals the engine remembers
-	// between batches instead of reading them again; default 100,000 (about
-	// 30 MB), negative: none.
+	// StateCache is how many workers' running totals, and as many worker
+	// references' registrations, the engine remembers between batches
+	// instead of reading them again; default 100,000, negative: none.
 	StateCache int
 }
 
