@@ -85,9 +85,24 @@ func TestStateCacheGroups(t *testing.T) {
 	if _, missingRefs, _ := c.lookupRegs([]postgres.RefKey{ref}); len(missingRefs) != 1 {
 		t.Errorf("after r registered: its old registrations are still remembered")
 	}
-	c.remember(cacheUpdate{entries: map[postgres.WorkerPeriodKey][]cachedRow{group: {{platform: "a", stored: postgres.StoredState{State: s}}}}, gen: gen}, 10)
+	third := postgres.WorkerPeriodKey{WorkerID: "wk3", PlatformID: "a", SchemeID: "my-sess", PlanID: "1", Period: "2026-11"}
+	stale := cacheUpdate{gen: gen, entries: map[postgres.WorkerPeriodKey][]cachedRow{
+		group: {{platform: "a", stored: postgres.StoredState{State: s}}},
+		third: {{platform: "a", stored: postgres.StoredState{State: s}}},
+	}}
+	c.remember(stale, 10)
 	if missing := c.lookup([]postgres.WorkerPeriodKey{group}, stored, groups); len(missing) != 1 {
 		t.Errorf("remembered what a batch computed before the cache forgot the worker")
+	}
+	if missing := c.lookup([]postgres.WorkerPeriodKey{third}, stored, groups); len(missing) != 0 || stored[third].Version != 10 {
+		t.Errorf("a worker not forgotten since the batch's lookup was not remembered: missing %v", missing)
+	}
+	_, _, gen = c.lookupRegs(nil)
+	c.forget()
+	stale.gen = gen
+	c.remember(stale, 11)
+	if missing := c.lookup([]postgres.WorkerPeriodKey{third}, stored, groups); len(missing) != 1 {
+		t.Errorf("remembered what a batch computed before the cache forgot everything")
 	}
 	if c.registryVersion() != 4 {
 		t.Errorf("registry version %d, want 4", c.registryVersion())

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,10 @@ type stateCache struct {
 	names    map[string]string             // one copy of each platform, scheme, plan and period name
 	registry int64                         // the registry version the entries are as of
 	gen      uint64                        // changes whenever entries are forgotten
+	// forgotten are the workers and references forgotten by the latest
+	// generations, oldest first, so that a batch that looked up before
+	// them may still remember the rest of what it read.
+	forgotten []forgetting
 }
 
 // regStep is what the engine keeps of a registration step: what resolving
@@ -44,6 +49,18 @@ type regStep struct {
 	effective                       time.Time
 	scheme, change, workerKey, plan string
 }
+
+// forgetting is what one generation forgot: some workers' running totals
+// and references' registrations, or everything.
+type forgetting struct {
+	gen     uint64
+	all     bool
+	workers map[string]bool
+	refs    map[postgres.RefKey]bool
+}
+
+// maxForgotten is how many generations' forgettings are kept.
+const maxForgotten = 64
 
 // cachedRow is one platform's row of a remembered key. Version 0 in what a
 // batch hands to remember means the batch wrote the row.
@@ -110,24 +127,24 @@ func (c *stateCache) forgetWorkers(refs []postgres.RefKey, workers []string, all
 		return
 	}
 	c.registry = version
-	c.gen++
 	if all || len(workers) > 4096 {
-		clear(c.entries)
-		clear(c.regs)
+		c.forgetLocked()
 		return
 	}
+	f := forgetting{workers: make(map[string]bool, len(workers)), refs: make(map[postgres.RefKey]bool, len(refs))}
 	for _, r := range refs {
+		f.refs[r] = true
 		delete(c.regs, r)
 	}
-	drop := make(map[string]bool, len(workers))
 	for _, w := range workers {
-		drop[w] = true
+		f.workers[w] = true
 	}
 	for k := range c.entries {
-		if drop[k.WorkerID] {
+		if f.workers[k.WorkerID] {
 			delete(c.entries, k)
 		}
 	}
+	c.record(f)
 }
 
 // lookupRegs returns the remembered registration histories of refs, the
@@ -197,20 +214,20 @@ func (c *stateCache) lookup(keys []postgres.WorkerPeriodKey, stored map[postgres
 }
 
 // remember records what a committed batch read and wrote, the rows it
-// wrote in version v, unless the cache forgot anything since the batch's
-// lookup (generation u.gen): the batch may have computed from what was
-// forgotten. When the cache is full, a random half of it is dropped.
+// wrote in version v, but not what the cache forgot since the batch's
+// lookup (generation u.gen): the batch may have computed from it. When the
+// cache is full, a random half of it is dropped.
 func (c *stateCache) remember(u cacheUpdate, v uint32) {
 	if c == nil || v == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if u.gen != c.gen {
+	entries, regs, ok := c.stillValid(u)
+	if !ok {
 		return
 	}
-	c.rememberRegs(u.regs)
-	entries := u.entries
+	c.rememberRegs(regs)
 	if len(c.entries)+len(entries) > c.max {
 		// Into a new map: one emptied by deletes keeps its size.
 		kept := make(map[postgres.WorkerPeriodKey][]cachedRow, c.max)
@@ -296,5 +313,48 @@ func (c *stateCache) forgetLocked() {
 	clear(c.regs)
 	clear(c.names)
 	c.since = c.now()
+	c.record(forgetting{all: true})
+}
+
+// record starts a generation that forgot f.
+func (c *stateCache) record(f forgetting) {
 	c.gen++
+	f.gen = c.gen
+	if len(c.forgotten) == maxForgotten {
+		c.forgotten = slices.Delete(c.forgotten, 0, 1)
+	}
+	c.forgotten = append(c.forgotten, f)
+}
+
+// stillValid returns what of u may be remembered: all of it when nothing
+// was forgotten since its lookup; without the workers and references
+// forgotten since; nothing when everything was, or when the forgettings
+// since are no longer all known.
+func (c *stateCache) stillValid(u cacheUpdate) (map[postgres.WorkerPeriodKey][]cachedRow, map[postgres.RefKey][]regStep, bool) {
+	if u.gen == c.gen {
+		return u.entries, u.regs, true
+	}
+	i := slices.IndexFunc(c.forgotten, func(f forgetting) bool { return f.gen == u.gen+1 })
+	if i < 0 {
+		return nil, nil, false
+	}
+	since := c.forgotten[i:]
+	for _, f := range since {
+		if f.all {
+			return nil, nil, false
+		}
+	}
+	entries := make(map[postgres.WorkerPeriodKey][]cachedRow, len(u.entries))
+	for k, rows := range u.entries {
+		if !slices.ContainsFunc(since, func(f forgetting) bool { return f.workers[k.WorkerID] }) {
+			entries[k] = rows
+		}
+	}
+	regs := make(map[postgres.RefKey][]regStep, len(u.regs))
+	for k, steps := range u.regs {
+		if !slices.ContainsFunc(since, func(f forgetting) bool { return f.refs[k] }) {
+			regs[k] = steps
+		}
+	}
+	return entries, regs, true
 }
