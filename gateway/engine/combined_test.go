@@ -18,11 +18,7 @@ import (
 func TestWorkerOnTwoPlatforms(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.db.CreatePlatform(ctx, postgres.Platform{ID: "ride", Name: "Ride", Country: "MY", Currency: "MYR",
-		ActiveFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		Schemes:    []postgres.PlatformScheme{{SchemeID: "my-sess", PlanID: "1"}}}); err != nil {
-		t.Fatal(err)
-	}
+	f.addSESSPlatform("ride")
 	register := func(platform, ref string) {
 		t.Helper()
 		r := postgres.Registration{PlatformID: platform, WorkerRef: ref, WorkerKey: "wk-7", SchemeID: "my-sess",
@@ -65,11 +61,7 @@ func TestWorkerOnTwoPlatforms(t *testing.T) {
 func TestTwoEnginesOneWorkerTwoPlatforms(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.db.CreatePlatform(ctx, postgres.Platform{ID: "ride", Name: "Ride", Country: "MY", Currency: "MYR",
-		ActiveFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		Schemes:    []postgres.PlatformScheme{{SchemeID: "my-sess", PlanID: "1"}}}); err != nil {
-		t.Fatal(err)
-	}
+	f.addSESSPlatform("ride")
 	for _, p := range []string{"food", "ride"} {
 		r := postgres.Registration{PlatformID: p, WorkerRef: "w8", WorkerKey: "wk-8", SchemeID: "my-sess",
 			Change: postgres.RegistrationStart, Effective: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}
@@ -90,5 +82,16 @@ func TestTwoEnginesOneWorkerTwoPlatforms(t *testing.T) {
 		if got := f.earning(tt.platform, tt.id).Entries[0].Worker; got != tt.want {
 			t.Errorf("%s/%s withheld %d sen, want %d", tt.platform, tt.id, got, tt.want)
 		}
+	}
+}
+
+// addSESSPlatform creates a second platform under SESS plan 1, beside the
+// fixture's "food".
+func (f *fixture) addSESSPlatform(id string) {
+	f.t.Helper()
+	if err := f.db.CreatePlatform(context.Background(), postgres.Platform{ID: id, Name: id, Country: "MY", Currency: "MYR",
+		ActiveFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		Schemes:    []postgres.PlatformScheme{{SchemeID: "my-sess", PlanID: "1"}}}); err != nil {
+		f.t.Fatal(err)
 	}
 }

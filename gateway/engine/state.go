@@ -228,17 +228,7 @@ func (c *stateCache) remember(u cacheUpdate, v uint32) {
 		return
 	}
 	c.rememberRegs(regs)
-	if len(c.entries)+len(entries) > c.max {
-		// Into a new map: one emptied by deletes keeps its size.
-		kept := make(map[postgres.WorkerPeriodKey][]cachedRow, c.max)
-		for k, e := range c.entries {
-			if len(kept) >= len(c.entries)/2 {
-				break
-			}
-			kept[k] = e
-		}
-		c.entries = kept
-	}
+	c.entries = makeRoom(c.entries, len(entries), c.max)
 	for k, rows := range entries {
 		kept, ok := c.entries[k]
 		if ok && len(kept) == len(rows) {
@@ -276,18 +266,25 @@ func (c *stateCache) keep(s postgres.StoredState, v uint32) postgres.StoredState
 	return s
 }
 
+// makeRoom returns m, or a random half of it when adding n more would take
+// it over max: in a new map, as one emptied by deletes keeps its size.
+func makeRoom[K comparable, V any](m map[K]V, n, max int) map[K]V {
+	if len(m)+n <= max {
+		return m
+	}
+	kept := make(map[K]V, max)
+	for k, v := range m {
+		if len(kept) >= len(m)/2 {
+			break
+		}
+		kept[k] = v
+	}
+	return kept
+}
+
 // rememberRegs records registration histories read from PostgreSQL.
 func (c *stateCache) rememberRegs(regs map[postgres.RefKey][]regStep) {
-	if len(c.regs)+len(regs) > c.max {
-		kept := make(map[postgres.RefKey][]regStep, c.max)
-		for k, r := range c.regs {
-			if len(kept) >= len(c.regs)/2 {
-				break
-			}
-			kept[k] = r
-		}
-		c.regs = kept
-	}
+	c.regs = makeRoom(c.regs, len(regs), c.max)
 	for k, steps := range regs {
 		kept := make([]regStep, len(steps))
 		for i, r := range steps {
