@@ -54,6 +54,7 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/kafkabus"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/feed"
+	"github.com/coverbridge/coverbridge/testing/meter"
 )
 
 const partitions = 6
@@ -396,8 +397,8 @@ func (e *environment) run(b *testing.B, topic string, n, batchSize int) result {
 		b.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
-	pgBefore, pgOK := serverCPU(context.Background(), url)
-	_, selfBefore, _ := procStat(os.Getpid(), false)
+	pgBefore, pgOK := meter.ServerCPU(context.Background(), url)
+	_, selfBefore, _ := meter.ProcStat(os.Getpid(), false)
 	b.StartTimer()
 	started := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -454,17 +455,17 @@ func (e *environment) run(b *testing.B, topic string, n, batchSize int) result {
 	b.StopTimer()
 	r.elapsed, r.startedIn = last.Sub(first), first.Sub(started)
 	r.tailElapsed = last.Sub(r.tail)
-	if r.peakRSS, err = peakRSS(cmd.Process.Pid); err != nil {
+	if r.peakRSS, err = meter.PeakRSS(cmd.Process.Pid); err != nil {
 		b.Fatal(err)
 	}
-	if _, r.cpu, err = procStat(cmd.Process.Pid, false); err != nil {
+	if _, r.cpu, err = meter.ProcStat(cmd.Process.Pid, false); err != nil {
 		b.Fatal(err)
 	}
-	if pgAfter, ok := serverCPU(context.Background(), url); ok && pgOK {
+	if pgAfter, ok := meter.ServerCPU(context.Background(), url); ok && pgOK {
 		r.pgCPU = pgAfter - pgBefore
 	}
-	r.load = loadAverage()
-	if _, selfAfter, err := procStat(os.Getpid(), false); err == nil {
+	r.load = meter.LoadAverage()
+	if _, selfAfter, err := meter.ProcStat(os.Getpid(), false); err == nil {
 		r.brokerCPU = selfAfter - selfBefore
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

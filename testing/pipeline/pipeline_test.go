@@ -56,6 +56,7 @@ import (
 	"github.com/coverbridge/coverbridge/deploy/localpg"
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 	"github.com/coverbridge/coverbridge/platforms/access"
+	"github.com/coverbridge/coverbridge/testing/meter"
 )
 
 // binary is the coverbridge binary TestMain builds.
@@ -106,6 +107,7 @@ func BenchmarkPipeline(b *testing.B) {
 // gateway is a running coverbridge process and what it runs on.
 type gateway struct {
 	base    string
+	dbURL   string
 	cmd     *exec.Cmd
 	done    chan error
 	db      *pgxpool.Pool
@@ -177,6 +179,7 @@ func run(b *testing.B, duration time.Duration, rate, singles int) {
 	// The load: batches every batchSize/(rate-singles) seconds, rotating
 	// over the batch platforms, and singles every 1/singles seconds, each
 	// sent when due whether or not earlier ones have answered.
+	cpu := g.cpu(b)
 	b.ResetTimer()
 	begin := time.Now()
 	end := begin.Add(duration)
@@ -223,6 +226,7 @@ func run(b *testing.B, duration time.Duration, rate, singles int) {
 	}
 	drain := time.Since(drainBegin)
 	b.StopTimer()
+	used := g.cpu(b).minus(cpu)
 	cancel()
 	lagWG.Wait()
 
@@ -255,6 +259,11 @@ func run(b *testing.B, duration time.Duration, rate, singles int) {
 		b.ReportMetric(ms(lat[len(lat)/2]), name+"_p50_ms")
 		b.ReportMetric(ms(lat[len(lat)*99/100]), name+"_p99_ms")
 	}
+	perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(want) }
+	b.ReportMetric(perEvent(used.gateway), "gateway_cpu_µs/event")
+	b.ReportMetric(perEvent(used.postgres), "pg_cpu_µs/event")
+	b.ReportMetric(perEvent(used.bench), "load_and_broker_cpu_µs/event")
+	b.ReportMetric(2e6/(perEvent(used.gateway)+perEvent(used.postgres)+perEvent(used.bench)), "cpu_bound_events/s")
 	report("batch", batchLat)
 	report("single", singleLat)
 	if n := len(lagSamples); n >= 3 {
@@ -265,6 +274,30 @@ func run(b *testing.B, duration time.Duration, rate, singles int) {
 	}
 	b.Logf("offered %d events/s for %s: accepted %d, recorded %d at the end of the load, drained in %s; lag samples %v",
 		rate, loadTime.Round(time.Millisecond), want, recordedAtEnd, drain.Round(time.Millisecond), lagSamples)
+}
+
+// cpuTimes is the CPU used so far by the coverbridge process (API and
+// engine), the PostgreSQL server, and this process (the load and the
+// broker).
+type cpuTimes struct{ gateway, postgres, bench time.Duration }
+
+func (a cpuTimes) minus(b cpuTimes) cpuTimes {
+	return cpuTimes{a.gateway - b.gateway, a.postgres - b.postgres, a.bench - b.bench}
+}
+
+func (g *gateway) cpu(b *testing.B) cpuTimes {
+	b.Helper()
+	var t cpuTimes
+	var err error
+	if _, t.gateway, err = meter.ProcStat(g.cmd.Process.Pid, false); err != nil {
+		b.Fatal(err)
+	}
+	var ok bool
+	if t.postgres, ok = meter.ServerCPU(context.Background(), g.dbURL); !ok {
+		b.Fatal("cannot read the PostgreSQL server's CPU")
+	}
+	t.bench = meter.ProcessCPU()
+	return t
 }
 
 // start runs PostgreSQL, the broker and coverbridge, and creates the
@@ -306,6 +339,7 @@ func start(b *testing.B) *gateway {
 		b.Fatal(err)
 	}
 	dbURL := cluster.URL("pipeline")
+	g.dbURL = dbURL
 
 	g.cmd = exec.Command(binary, "serve", "--roles", "api,engine", "--addr", "127.0.0.1:0", "--log-format", "json",
 		"--data-dir", dir, "--partitions", strconv.Itoa(partitions))
