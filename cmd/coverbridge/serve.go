@@ -21,6 +21,11 @@ import (
 	"github.com/coverbridge/coverbridge/reconciliation/books"
 )
 
+// keyCacheTTL is how long an API process remembers a key and a platform's
+// access policy: a key revoked, or a signing secret issued, through another
+// process (or the keys command) applies within it.
+const keyCacheTTL = 5 * time.Second
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig("serve", args, stderr)
 	if err != nil {
@@ -137,15 +142,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, hooks serveHooks) 
 		}
 		keys := postgres.NewAccess(db, sealer)
 		api := httpapi.New(httpapi.Config{
-			Keys:      keys,
-			Admin:     keys,
-			Addr:      cfg.Addr,
-			Publisher: producer,
-			Earnings:  db,
-			Schemes:   catalog,
-			Workers:   db,
-			Agents:    db,
-			Identity:  ids,
+			Keys:        keys,
+			KeyCacheTTL: keyCacheTTL,
+			Admin:       keys,
+			Addr:        cfg.Addr,
+			Publisher:   producer,
+			Earnings:    db,
+			Schemes:     catalog,
+			Workers:     db,
+			Agents:      db,
+			Identity:    ids,
 			// Ingestion: platform settings, Idempotency-Key answers and the
 			// recorded events that tell a retry from a conflict.
 			Platforms: db, Idempotency: db, Recorded: db,

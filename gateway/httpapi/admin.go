@@ -313,6 +313,7 @@ func (s *Server) rotateKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.access.forget(old.ID, "")
 	prev := s.keyViewOf(old)
 	return c.JSON(http.StatusCreated, issuedKey{Key: s.keyViewOf(next), Token: token, Previous: &prev})
 }
@@ -326,6 +327,7 @@ func (s *Server) revokeKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.access.forget(k.ID, "")
 	return c.JSON(http.StatusOK, s.keyViewOf(k))
 }
 
@@ -351,6 +353,7 @@ func (s *Server) issueSigningSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.access.forget("", c.Param("id"))
 	return c.JSON(http.StatusCreated, signingSecretAnswer{PlatformID: c.Param("id"), SigningSecret: secret, PreviousUntil: now.Add(grace).UTC()})
 }
 

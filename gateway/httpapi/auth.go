@@ -64,6 +64,8 @@ type accessControl struct {
 	rate     access.LimiterConfig
 	now      func() time.Time
 
+	cache    *keyCache // keys and policies remembered briefly; nil: read each time
+
 	mu       sync.Mutex
 	limiters map[limiterKey]*access.Limiter
 
@@ -89,8 +91,12 @@ func (s *Server) initAccess() {
 	a.rate.Burst = cmp.Or(a.rate.Burst, max(defaultBurst, a.rate.Rate))
 	a.rate.Now = now
 	if s.cfg.Keys != nil {
+		if s.cfg.KeyCacheTTL > 0 {
+			a.cache = newKeyCache(s.cfg.Keys, s.cfg.KeyCacheTTL, now)
+			a.keys = a.cache
+		}
 		// NewAuthenticator fails only without a KeyStore.
-		a.auth, _ = access.NewAuthenticator(access.AuthenticatorConfig{Keys: s.cfg.Keys, Now: now})
+		a.auth, _ = access.NewAuthenticator(access.AuthenticatorConfig{Keys: a.keys, Now: now})
 	} else {
 		s.log.Warn("httpapi: no key store configured: requests are not authenticated")
 	}
@@ -151,6 +157,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		a.recordUse(ctx, p.KeyID)
 		c.Set(principalKey, p)
 		return next(c)
+	}
+}
+
+// forget makes this process read a key and a platform's access policy
+// again at their next use: after the admin API changed them.
+func (a *accessControl) forget(keyID, platformID string) {
+	if a.cache != nil {
+		a.cache.forget(keyID, platformID)
 	}
 }
 

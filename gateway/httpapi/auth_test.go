@@ -682,3 +682,88 @@ func TestNoKeyStore(t *testing.T) {
 		t.Errorf("admin endpoint: %d %s, want 403", rec.Code, rec.Body)
 	}
 }
+
+// countingAccess counts the reads of a KeyStore.
+type countingAccess struct {
+	*memAccess
+	keyReads, policyReads int
+}
+
+func (c *countingAccess) Key(ctx context.Context, id string) (access.Key, error) {
+	c.keyReads++
+	return c.memAccess.Key(ctx, id)
+}
+
+func (c *countingAccess) AccessPolicy(ctx context.Context, platformID string, at time.Time) (postgres.AccessPolicy, error) {
+	c.policyReads++
+	return c.memAccess.AccessPolicy(ctx, platformID, at)
+}
+
+// TestKeyCache remembers keys and policies for KeyCacheTTL: requests within
+// it read the store once, an unknown key stays unknown, and a key revoked
+// in the store (by another process) stops working once the TTL has passed.
+func TestKeyCache(t *testing.T) {
+	var store *countingAccess
+	r := newAccRig(t, func(c *httpapi.Config) {
+		store = &countingAccess{memAccess: c.Keys.(*memAccess)}
+		c.Keys, c.KeyCacheTTL = store, 5*time.Second
+	})
+	unknown, _, err := access.NewKey("cbk_test") // never stored
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if rec := r.do(http.MethodGet, "/v1/rejections", r.tokens["victim"], ""); rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		if rec := r.do(http.MethodGet, "/v1/rejections", unknown, ""); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("unknown key: status %d", rec.Code)
+		}
+	}
+	if store.keyReads != 2 || store.policyReads != 1 {
+		t.Errorf("%d key reads and %d policy reads for three requests of two keys, want 2 and 1", store.keyReads, store.policyReads)
+	}
+	r.keys.revoke(r.tokens["victim"], accNow)
+	r.clock.Advance(4 * time.Second)
+	if rec := r.do(http.MethodGet, "/v1/rejections", r.tokens["victim"], ""); rec.Code != http.StatusOK {
+		t.Errorf("within the cache's 5 s: status %d, want 200 (the revocation not yet seen)", rec.Code)
+	}
+	r.clock.Advance(time.Second)
+	if rec := r.do(http.MethodGet, "/v1/rejections", r.tokens["victim"], ""); rec.Code != http.StatusUnauthorized {
+		t.Errorf("after 5 s: status %d, want 401 for the revoked key", rec.Code)
+	}
+}
+
+// revokingAdmin is an AdminStore that only revokes keys of a memAccess.
+type revokingAdmin struct {
+	httpapi.AdminStore
+	keys *memAccess
+}
+
+func (a revokingAdmin) RevokeKey(_ context.Context, id string, at time.Time) (postgres.APIKey, error) {
+	a.keys.mu.Lock()
+	defer a.keys.mu.Unlock()
+	k := a.keys.keys[id]
+	k.RevokedAt = at
+	a.keys.keys[id] = k
+	return postgres.APIKey{Key: k}, nil
+}
+
+// TestKeyCacheForgetsRevoked revokes a remembered key through this
+// process's admin API: it stops working at once.
+func TestKeyCacheForgetsRevoked(t *testing.T) {
+	r := newAccRig(t, func(c *httpapi.Config) {
+		c.KeyCacheTTL = time.Hour
+		c.Admin = revokingAdmin{keys: c.Keys.(*memAccess)}
+	})
+	if rec := r.do(http.MethodGet, "/v1/rejections", r.tokens["victim"], ""); rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	tok, _ := access.ParseKey(r.tokens["victim"])
+	if rec := r.do(http.MethodDelete, "/v1/admin/keys/"+tok.ID, r.tokens["admin"], ""); rec.Code != http.StatusOK {
+		t.Fatalf("revoke: status %d: %s", rec.Code, rec.Body)
+	}
+	if rec := r.do(http.MethodGet, "/v1/rejections", r.tokens["victim"], ""); rec.Code != http.StatusUnauthorized {
+		t.Errorf("after revoking through the admin API: status %d, want 401", rec.Code)
+	}
+}

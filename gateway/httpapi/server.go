@@ -75,6 +75,7 @@ type Config struct {
 	// Access: every route but /healthz, /readyz, /metrics and /openapi.yaml
 	// needs a key (auth.go).
 	Keys            KeyStore             // API keys and platforms' access policies; nil: no authentication, for tests of other concerns only
+	KeyCacheTTL     time.Duration        // how long keys and access policies are remembered between reads; 0: read for every request
 	Admin           AdminStore           // platforms and keys, for /v1/admin
 	RateLimit       access.LimiterConfig // each platform's token bucket, one token a request; default 1,000 a second, burst 2,000; a platform's own limit wins
 	SignatureWindow time.Duration        // how far a signature's timestamp may be from Now; default access.DefaultWindow (5m)
