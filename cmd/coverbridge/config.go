@@ -62,7 +62,7 @@ var settings = []setting{
 	{"roles", "COVERBRIDGE_ROLES", "api,engine,scheduler", "serve: roles this process runs"},
 	{"partitions", "COVERBRIDGE_PARTITIONS", "6", "partitions of topics created at start"},
 	{"batch-size", "COVERBRIDGE_BATCH_SIZE", "2000", "engine: most events per batch transaction"},
-	{"batch-wait", "COVERBRIDGE_BATCH_WAIT", "50ms", "engine: longest wait to fill a batch"},
+	{"batch-wait", "COVERBRIDGE_BATCH_WAIT", "250ms", "engine: longest wait to fill a batch after its first event; longer makes fewer, larger batches, less CPU per event and later answers to GET /v1/earnings/{id}?wait"},
 	{"engine-cache", "COVERBRIDGE_ENGINE_CACHE", "100000", "engine: how many workers' running totals, and as many references' registrations, it remembers between batches; 0 reads them for every batch"},
 	{"consumer-group", "COVERBRIDGE_CONSUMER_GROUP", "coverbridge-engine", "engine: Kafka consumer group id"},
 	{"db-max-conns", "COVERBRIDGE_DB_MAX_CONNS", "8", "PostgreSQL pool size"},
