@@ -91,8 +91,39 @@ func (r *Relay) Run(ctx context.Context) error {
 	return nil
 }
 
+// streamPartition names a relay position.
+type streamPartition struct {
+	stream    string
+	partition int
+}
+
+// positions are the relay's positions as this leader last read or stored
+// them: only the leader stores them, so they are read once per lead.
+type positions map[streamPartition]int64
+
+func (r *Relay) position(ctx context.Context, pos positions, stream string, partition int) (int64, error) {
+	k := streamPartition{stream, partition}
+	if p, ok := pos[k]; ok {
+		return p, nil
+	}
+	p, err := r.cfg.Store.RelayPosition(ctx, stream, partition)
+	if err == nil {
+		pos[k] = p
+	}
+	return p, err
+}
+
+func (r *Relay) advance(ctx context.Context, pos positions, stream string, partition int, offset int64) error {
+	if err := r.cfg.Store.AdvanceRelay(ctx, stream, partition, offset); err != nil {
+		return fmt.Errorf("store relay position: %w", err)
+	}
+	pos[streamPartition{stream, partition}] = offset
+	return nil
+}
+
 // lead publishes while this process holds the lock.
 func (r *Relay) lead(ctx context.Context) error {
+	pos := positions{}
 	for {
 		partitions, err := r.cfg.Store.RelayPartitions(ctx, r.cfg.Topic)
 		if err != nil {
@@ -100,11 +131,11 @@ func (r *Relay) lead(ctx context.Context) error {
 		}
 		busy := false
 		for _, p := range partitions {
-			n, err := r.relayDeductions(ctx, p)
+			n, err := r.relayDeductions(ctx, pos, p)
 			if err != nil {
 				return err
 			}
-			m, err := r.relayRejections(ctx, p)
+			m, err := r.relayRejections(ctx, pos, p)
 			if err != nil {
 				return err
 			}
@@ -116,12 +147,12 @@ func (r *Relay) lead(ctx context.Context) error {
 	}
 }
 
-func (r *Relay) relayDeductions(ctx context.Context, partition int) (int, error) {
-	pos, err := r.cfg.Store.RelayPosition(ctx, postgres.StreamDeductions, partition)
+func (r *Relay) relayDeductions(ctx context.Context, pos positions, partition int) (int, error) {
+	after, err := r.position(ctx, pos, postgres.StreamDeductions, partition)
 	if err != nil {
 		return 0, err
 	}
-	evs, err := r.cfg.Store.RecordedAfter(ctx, r.cfg.Topic, partition, pos, r.cfg.Limit)
+	evs, err := r.cfg.Store.RecordedAfter(ctx, r.cfg.Topic, partition, after, r.cfg.Limit)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
@@ -138,18 +169,18 @@ func (r *Relay) relayDeductions(ctx context.Context, partition int) (int, error)
 		return 0, err
 	}
 	relayed.WithLabelValues(kafkabus.TopicDeductions).Add(float64(len(msgs)))
-	if err := r.cfg.Store.AdvanceRelay(ctx, postgres.StreamDeductions, partition, evs[len(evs)-1].Offset); err != nil {
-		return 0, fmt.Errorf("store relay position: %w", err)
+	if err := r.advance(ctx, pos, postgres.StreamDeductions, partition, evs[len(evs)-1].Offset); err != nil {
+		return 0, err
 	}
 	return len(evs), nil
 }
 
-func (r *Relay) relayRejections(ctx context.Context, partition int) (int, error) {
-	pos, err := r.cfg.Store.RelayPosition(ctx, postgres.StreamRejections, partition)
+func (r *Relay) relayRejections(ctx context.Context, pos positions, partition int) (int, error) {
+	after, err := r.position(ctx, pos, postgres.StreamRejections, partition)
 	if err != nil {
 		return 0, err
 	}
-	rs, err := r.cfg.Store.RejectedAfter(ctx, r.cfg.Topic, partition, pos, r.cfg.Limit)
+	rs, err := r.cfg.Store.RejectedAfter(ctx, r.cfg.Topic, partition, after, r.cfg.Limit)
 	if err != nil || len(rs) == 0 {
 		return 0, err
 	}
@@ -169,8 +200,8 @@ func (r *Relay) relayRejections(ctx context.Context, partition int) (int, error)
 		return 0, err
 	}
 	relayed.WithLabelValues(kafkabus.TopicEarningsDLQ).Add(float64(len(msgs)))
-	if err := r.cfg.Store.AdvanceRelay(ctx, postgres.StreamRejections, partition, rs[len(rs)-1].Offset); err != nil {
-		return 0, fmt.Errorf("store relay position: %w", err)
+	if err := r.advance(ctx, pos, postgres.StreamRejections, partition, rs[len(rs)-1].Offset); err != nil {
+		return 0, err
 	}
 	return len(rs), nil
 }

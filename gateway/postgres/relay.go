@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,7 +21,6 @@ type RelayEvent struct {
 	EventID    string
 	Offset     int64
 	RecordedAt time.Time
-	Payload    json.RawMessage
 	Entries    []LedgerEntry
 }
 
@@ -62,7 +60,7 @@ func (db *DB) RelayPartitions(ctx context.Context, topic string) ([]int, error) 
 // last event returned.
 func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, after int64, limit int) ([]RelayEvent, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT platform_id, event_id, source_offset, recorded_at, payload FROM earning_events
+		SELECT platform_id, event_id, source_offset, recorded_at FROM earning_events
 		WHERE source_topic = $1 AND source_partition = $2 AND source_offset > $3
 		ORDER BY source_offset LIMIT $4`, topic, partition, after, limit)
 	if err != nil {
@@ -70,7 +68,7 @@ func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, af
 	}
 	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RelayEvent, error) {
 		var e RelayEvent
-		err := row.Scan(&e.PlatformID, &e.EventID, &e.Offset, &e.RecordedAt, &e.Payload)
+		err := row.Scan(&e.PlatformID, &e.EventID, &e.Offset, &e.RecordedAt)
 		return e, err
 	})
 	if err != nil || len(evs) == 0 {
