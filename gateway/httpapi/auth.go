@@ -64,7 +64,7 @@ type accessControl struct {
 	rate     access.LimiterConfig
 	now      func() time.Time
 
-	cache    *keyCache // keys and policies remembered briefly; nil: read each time
+	cache *keyCache // keys and policies remembered briefly; nil: read each time
 
 	mu       sync.Mutex
 	limiters map[limiterKey]*access.Limiter
