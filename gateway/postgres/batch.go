@@ -122,6 +122,9 @@ func (b *BatchTx) Version() uint32 { return b.version }
 
 // Recorded returns the payload hash of each of keys already recorded.
 func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][32]byte, error) {
+	if len(keys) == 0 {
+		return map[EventKey][32]byte{}, nil
+	}
 	platforms, ids := splitKeys(keys)
 	rows, err := b.tx.Query(ctx, `
 		SELECT e.platform_id, e.event_id, e.payload_hash
