@@ -269,14 +269,24 @@ func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool
 		w.o_events, w.o_base, w.o_worker, w.o_platform, w.o_settled_worker, w.o_settled_platform, w.lead`
 	// Each row with the totals of the same worker's rows on other
 	// platforms, and whether it is the worker's first platform with events.
+	// The workers on several platforms are found by one hash aggregation of
+	// the period's rows (a window over them sorted a million rows by a
+	// 64-character key: slower).
 	const rows = `(SELECT w.*,
-		       sum(events) OVER g - events AS o_events, sum(base) OVER g - base AS o_base,
-		       sum(worker_minor) OVER g - worker_minor AS o_worker, sum(platform_minor) OVER g - platform_minor AS o_platform,
-		       sum(settled_worker) OVER g - settled_worker AS o_settled_worker,
-		       sum(settled_platform) OVER g - settled_platform AS o_settled_platform,
-		       coalesce(min(platform_id) FILTER (WHERE events <> 0) OVER g = platform_id, false) AS lead
-		FROM worker_periods w WHERE w.scheme_id = $1 AND w.period = $2
-		WINDOW g AS (PARTITION BY worker_id, plan_id)) w`
+		       coalesce(g.events - w.events, 0) AS o_events, coalesce(g.base - w.base, 0) AS o_base,
+		       coalesce(g.worker_minor - w.worker_minor, 0) AS o_worker,
+		       coalesce(g.platform_minor - w.platform_minor, 0) AS o_platform,
+		       coalesce(g.settled_worker - w.settled_worker, 0) AS o_settled_worker,
+		       coalesce(g.settled_platform - w.settled_platform, 0) AS o_settled_platform,
+		       w.events <> 0 AND (g.first IS NULL OR g.first = w.platform_id) AS lead
+		FROM worker_periods w
+		LEFT JOIN (SELECT worker_id, plan_id, sum(events) AS events, sum(base) AS base, sum(worker_minor) AS worker_minor,
+		                  sum(platform_minor) AS platform_minor, sum(settled_worker) AS settled_worker,
+		                  sum(settled_platform) AS settled_platform,
+		                  min(platform_id COLLATE "C") FILTER (WHERE events <> 0) AS first
+		           FROM worker_periods WHERE scheme_id = $1 AND period = $2
+		           GROUP BY worker_id, plan_id HAVING count(*) > 1) g USING (worker_id, plan_id)
+		WHERE w.scheme_id = $1 AND w.period = $2) w`
 	query := `SELECT ` + cols + ` FROM ` + rows
 	args := []any{c.scheme, period}
 	if lateOnly {
@@ -289,6 +299,11 @@ func (c *CloseTx) WorkerStates(ctx context.Context, period string, lateOnly bool
 		args = append(args, c.period)
 	}
 	pageSize = cmp.Or(pageSize, 10_000)
+	// Every row is read: plan for all of them, not the first (a cursor's
+	// default), and aggregate a million worker periods in memory.
+	if _, err := c.tx.Exec(ctx, `SET LOCAL cursor_tuple_fraction = 1; SET LOCAL work_mem = '256MB'`); err != nil {
+		return fmt.Errorf("set the planner for the worker periods: %w", err)
+	}
 	return c.cursor(ctx, "worker_states", query, args, pageSize, func(rows pgx.Rows) error {
 		page := make([]WorkerState, 0, pageSize)
 		for rows.Next() {
