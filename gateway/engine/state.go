@@ -10,22 +10,23 @@ import (
 	"github.com/coverbridge/coverbridge/gateway/postgres"
 )
 
-// stateCache remembers the registrations of the workers the engine has seen,
-// and the running totals it last wrote, with the
-// version of the row it wrote them in, so a batch reads from PostgreSQL
-// only the worker periods it has not written lately. It is only ever a
-// guess: a batch writes a remembered state back only if the row still has
-// the remembered version, and checks the versions of the other platforms'
-// rows it read (postgres.ErrStale otherwise, and the batch is computed
-// again from reads), so a state changed by another process, by period
-// close or by a batch that rolled back is never used.
+// stateCache remembers the registrations of the worker references the
+// engine has seen, and the running totals it last read or wrote, with the
+// version of each row, so a batch reads from PostgreSQL only what it has not
+// seen lately. The running totals are only ever a guess: a batch writes
+// back every row it computed from (the other platforms' rows unchanged)
+// only if the row still has the remembered version (postgres.ErrStale
+// otherwise, and the batch is computed again from reads), so a state
+// changed by another process, by period close or by a batch that rolled
+// back is never used.
 //
 // An entry is either one platform's row (a key with a PlatformID) or a
 // worker's rows on every platform (a group: a key without one, for plans
-// whose totals are the worker's). A group must be complete: a row added by
-// a registration moving suspense would go unseen, so every batch first
-// compares the registry version with the one the cache is as of, and
-// forgets the workers registered since (sync).
+// whose totals are the worker's). A group must be complete, and a
+// registration may add a row to it (moving suspense) or change a
+// reference's history: every batch first compares the registry version
+// with the one the cache is as of, and forgets the workers and references
+// registered since (Engine.syncRegistry).
 type stateCache struct {
 	mu       sync.Mutex
 	max      int
