@@ -120,6 +120,16 @@ func (v *PlanVersion) periodKey(t time.Time) string {
 // Kind returns the rule kind.
 func (v *PlanVersion) Kind() RuleKind { return v.rule.kind }
 
+// TargetSelectedIn returns the scheme whose registrations say which plan a
+// worker selected, for the plan's period target; "" when the plan has no
+// target or names no such scheme.
+func (v *PlanVersion) TargetSelectedIn() string {
+	if v.rule.targets == nil {
+		return ""
+	}
+	return v.rule.selectedIn
+}
+
 // Combined reports whether a worker's running totals under the plan count
 // the earnings from every platform together: thresholds, ceilings, period
 // amounts and targets are the worker's, and each platform is charged the

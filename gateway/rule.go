@@ -100,6 +100,10 @@ type ThresholdSpec struct {
 type PeriodTargetSpec struct {
 	Amounts map[string]string `json:"amounts"`          // selected plan → amount per period
 	Excess  string            `json:"excess,omitempty"` // "notify" (default): ask the worker; "refund": refund the excess
+	// SelectedIn is the scheme whose registration carries the plan the
+	// worker selected (its plan id is a key of Amounts), such as "my-sess";
+	// empty: the check runs only where the caller supplies the plan.
+	SelectedIn string `json:"selected_in,omitempty"`
 }
 
 // CapSpec is one row of a per-transaction cap table. Empty or "*" matches any
@@ -149,6 +153,7 @@ type rule struct {
 	threshold    int64 // 0: none
 	combinable   bool
 	targets      map[string]int64
+	selectedIn   string // scheme of the registration that selects the target
 	refundExcess bool
 	caps         []capRow
 

@@ -40,6 +40,7 @@ func (c *ruleCompiler) compilePercentage(r *rule, spec RuleSpec) {
 			c.bad("period_target.amounts", "required", "period_target.amounts lists the amount per selected plan")
 		}
 		r.targets = make(map[string]int64, len(t.Amounts))
+		r.selectedIn = t.SelectedIn
 		for _, k := range sortedKeys(t.Amounts) {
 			r.targets[k] = c.amount("period_target.amounts."+k, t.Amounts[k], true)
 		}

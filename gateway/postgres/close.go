@@ -362,6 +362,32 @@ func (c *CloseTx) cursor(ctx context.Context, name, query string, args []any, si
 	}
 }
 
+// SelectedPlans returns the plan each of workers had selected under scheme
+// on day (a date, "2006-01-02"): the plan of its latest registration step
+// under the scheme on or before that day, none when that step ended the
+// registration or the worker has none there.
+func (c *CloseTx) SelectedPlans(ctx context.Context, scheme string, workers []string, day string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(workers) == 0 {
+		return out, nil
+	}
+	rows, err := c.tx.Query(ctx, `
+		SELECT DISTINCT ON (worker_key) worker_key, change, plan_id FROM registrations
+		WHERE scheme_id = $1 AND worker_key = ANY($2) AND effective <= $3::date AND (plan_id <> '' OR change = 'end')
+		ORDER BY worker_key, effective DESC, id DESC`, scheme, workers, day)
+	if err != nil {
+		return nil, fmt.Errorf("read selected plans under %s: %w", scheme, err)
+	}
+	var worker, change, plan string
+	_, err = pgx.ForEachRow(rows, []any{&worker, &change, &plan}, func() error {
+		if change != RegistrationEnd {
+			out[worker] = plan
+		}
+		return nil
+	})
+	return out, err
+}
+
 // SetSettled stores what the close settled in the workers' running
 // totals, so closing again after late events settles only the difference.
 func (c *CloseTx) SetSettled(ctx context.Context, states []WorkerState) error {

@@ -148,7 +148,27 @@ func versionAtEnd(gs *gateway.Scheme, planID, period string) (*gateway.PlanVersi
 // closed.
 func (k *Keeper) settle(ctx context.Context, tx *postgres.CloseTx, gs *gateway.Scheme, period string, late bool, rep *CloseReport) error {
 	versions := map[string]*gateway.PlanVersion{}
+	version := func(w postgres.WorkerState) (*gateway.PlanVersion, error) {
+		v, ok := versions[w.Key.PlanID]
+		if !ok {
+			var err error
+			if v, err = versionAtEnd(gs, w.Key.PlanID, period); err != nil {
+				return nil, fmt.Errorf("settle %s/%s of worker %s: %w", gs.ID, period, w.Key.WorkerID, err)
+			}
+			versions[w.Key.PlanID] = v
+		}
+		return v, nil
+	}
+	per, err := parsePeriod(gs, period)
+	if err != nil {
+		return err
+	}
+	lastDay := per.End.Add(-time.Nanosecond).In(gs.Location).Format(time.DateOnly)
 	return tx.WorkerStates(ctx, period, late, settlePageSize, func(page []postgres.WorkerState) error {
+		selected, err := selectedPlans(ctx, tx, page, version, lastDay)
+		if err != nil {
+			return err
+		}
 		var adjs []postgres.SettlementAdjustment
 		var notices []postgres.SettlementNotice
 		var settled []postgres.WorkerState
@@ -156,15 +176,14 @@ func (k *Keeper) settle(ctx context.Context, tx *postgres.CloseTx, gs *gateway.S
 			if w.State.Currency == "" {
 				continue // every event of the period was reversed
 			}
-			v, ok := versions[w.Key.PlanID]
-			if !ok {
-				var err error
-				if v, err = versionAtEnd(gs, w.Key.PlanID, period); err != nil {
-					return fmt.Errorf("settle %s/%s of worker %s: %w", gs.ID, period, w.Key.WorkerID, err)
-				}
-				versions[w.Key.PlanID] = v
+			v, err := version(w)
+			if err != nil {
+				return err
 			}
 			in := gateway.CloseInput{PlatformID: w.Key.PlatformID}
+			if scheme := v.TargetSelectedIn(); scheme != "" {
+				in.SelectedPlan = selected[scheme][w.Key.WorkerID]
+			}
 			if v.Combined() {
 				// The worker's totals on other platforms (the engine
 				// computed from them too).
@@ -204,6 +223,33 @@ func (k *Keeper) settle(ctx context.Context, tx *postgres.CloseTx, gs *gateway.S
 		rep.Notices += len(notices)
 		return tx.SetSettled(ctx, settled)
 	})
+}
+
+// selectedPlans reads, for the plans of page whose period target is
+// selected by a registration under another scheme (SESS for the Gig
+// Workers Act), the plan each worker had selected there on lastDay: by
+// scheme, then worker. A worker kept in suspense has none.
+func selectedPlans(ctx context.Context, tx *postgres.CloseTx, page []postgres.WorkerState,
+	version func(postgres.WorkerState) (*gateway.PlanVersion, error), lastDay string) (map[string]map[string]string, error) {
+	workers := map[string][]string{}
+	for _, w := range page {
+		v, err := version(w)
+		if err != nil {
+			return nil, err
+		}
+		if scheme := v.TargetSelectedIn(); scheme != "" && !postgres.IsSuspenseWorkerID(w.Key.WorkerID) {
+			workers[scheme] = append(workers[scheme], w.Key.WorkerID)
+		}
+	}
+	out := make(map[string]map[string]string, len(workers))
+	for scheme, ids := range workers {
+		plans, err := tx.SelectedPlans(ctx, scheme, ids, lastDay)
+		if err != nil {
+			return nil, err
+		}
+		out[scheme] = plans
+	}
+	return out, nil
 }
 
 // settlementDetail is what a settlement adjustment keeps of its settlement.

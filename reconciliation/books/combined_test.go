@@ -54,3 +54,35 @@ func TestCloseCombinesPlatforms(t *testing.T) {
 		}
 	}
 }
+
+// TestGigWorkersTargetCheck closes Malaysia's Gig Workers Act October: a
+// worker who selected SESS plan 2 (RM19.40 a month) had RM5.00 deducted
+// and is told of the RM14.40 shortfall; a worker with no SESS
+// registration has no selected plan to check against.
+func TestGigWorkersTargetCheck(t *testing.T) {
+	f := newFixture(t)
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []postgres.Registration{
+		{PlatformID: "grab", WorkerRef: "g1", WorkerKey: "wk-g1", SchemeID: "my-gig", Change: postgres.RegistrationStart, Effective: start},
+		{PlatformID: "grab", WorkerRef: "g1", WorkerKey: "wk-g1", SchemeID: "my-sess", PlanID: "2", Change: postgres.RegistrationStart, Effective: start},
+		{PlatformID: "grab", WorkerRef: "g2", WorkerKey: "wk-g2", SchemeID: "my-gig", Change: postgres.RegistrationStart, Effective: start},
+	} {
+		w := postgres.NewWorker{WorkerKey: r.WorkerKey, Country: "MY", Sealed: []byte{1}}
+		if _, _, err := f.db.Register(f.ctx, w, r, sha256.Sum256([]byte(r.WorkerRef+r.SchemeID))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.send(
+		ev("grab", "a", "g1", "2026-10-05T10:00:00+08:00", "MYR", "400.00"), // 1.25%: RM5.00
+		ev("grab", "b", "g2", "2026-10-06T10:00:00+08:00", "MYR", "400.00"),
+	)
+	rep := f.close("my-gig", "2026-10")
+	if rep.Notices != 1 {
+		t.Fatalf("report = %+v, want 1 notice", rep)
+	}
+	got := f.scalar(`SELECT amount_minor * 1000000 + withheld_minor * 1000 + (kind = 'shortfall')::int
+		FROM settlement_notices WHERE worker_id = 'wk-g1'`)
+	if want := int64(1440*1000000 + 500*1000 + 1); got != want {
+		t.Errorf("notice = %d, want a shortfall of 1440 sen with 500 withheld (%d)", got, want)
+	}
+}
