@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -109,11 +110,35 @@ func LoadPacks(fsys fs.FS) (*Catalog, error) {
 		c.byID[s.ID] = s
 		c.schemes = append(c.schemes, s)
 	}
+	if len(details) == 0 {
+		details, badFiles = c.checkReferences()
+	}
 	if len(details) > 0 {
 		return nil, &Error{Code: EINVALID, Message: "invalid scheme pack " + strings.Join(badFiles, ", "), Details: details}
 	}
 	sort.Slice(c.schemes, func(i, j int) bool { return c.schemes[i].ID < c.schemes[j].ID })
 	return c, nil
+}
+
+// checkReferences reports the schemes a pack names that no pack defines: a
+// period target's selected_in.
+func (c *Catalog) checkReferences() ([]Detail, []string) {
+	var details []Detail
+	var files []string
+	for _, s := range c.schemes {
+		for i, p := range s.Plans {
+			for j, v := range p.Versions {
+				ref := v.TargetSelectedIn()
+				if _, ok := c.byID[ref]; ref == "" || ok {
+					continue
+				}
+				details = append(details, Detail{Field: fmt.Sprintf("%s: plans[%d].versions[%d].rule.period_target.selected_in", s.File, i, j),
+					Code: "unknown_scheme", Message: "no scheme pack defines scheme " + quote(ref)})
+				files = append(files, s.File)
+			}
+		}
+	}
+	return details, files
 }
 
 // The file format of a scheme pack.

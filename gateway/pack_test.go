@@ -129,3 +129,22 @@ func TestCatalogLookups(t *testing.T) {
 		t.Errorf("scheme %s source %q", s, s.Source)
 	}
 }
+
+// TestLoadPacksUnknownReference loads a pack whose period target is
+// selected in a scheme no pack defines: loading fails naming the field.
+func TestLoadPacksUnknownReference(t *testing.T) {
+	pack := func(selectedIn string) []byte {
+		return []byte(`{"id": "x", "name": "X", "country": "MY", "currency": "MYR", "time_zone": "Asia/Kuala_Lumpur", "source": "test",
+  "plans": [{"id": "1", "name": "one", "versions": [{"version": 1, "valid_from": "2026-01-01", "period": "month",
+    "rule": {"kind": "percentage", "worker_rate": "1%", "period_target": {"amounts": {"1": "13.10"}, "selected_in": "` + selectedIn + `"}}}]}]}`)
+	}
+	c, err := LoadPacks(fstest.MapFS{"x.json": {Data: pack("nowhere")}})
+	var e *Error
+	if c != nil || !errors.As(err, &e) || len(e.Details) != 1 ||
+		e.Details[0].Field != "x.json: plans[0].versions[0].rule.period_target.selected_in" || e.Details[0].Code != "unknown_scheme" {
+		t.Fatalf("catalog %v, err %+v; want unknown_scheme on selected_in", c, err)
+	}
+	if _, err := LoadPacks(fstest.MapFS{"x.json": {Data: pack("x")}}); err != nil {
+		t.Errorf("a target selected in a scheme that exists: %v", err)
+	}
+}
