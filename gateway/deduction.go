@@ -98,6 +98,25 @@ type PeriodState struct {
 	SettledPlatform int64
 }
 
+// Plus returns s with sign × o's running totals added: the totals of a
+// worker's rows on several platforms (sign 1), or one row's share of them
+// (sign -1). The settled amounts are each row's own and stay s's; the
+// period and currency are s's, or o's when s has none.
+func (s PeriodState) Plus(o PeriodState, sign int64) PeriodState {
+	if s.Currency == "" {
+		s.Period, s.Currency = o.Period, o.Currency
+	}
+	s.Events += sign * o.Events
+	s.Gross += sign * o.Gross
+	s.Base += sign * o.Base
+	s.Insured += sign * o.Insured
+	s.Orders += sign * o.Orders
+	s.Units += sign * o.Units
+	s.Worker += sign * o.Worker
+	s.Platform += sign * o.Platform
+	return s
+}
+
 // Deduct computes the deduction for an earning or adjustment e, given the
 // worker's period state before it, and returns the deduction and the state
 // after it. It is a pure, deterministic function: the same version, event

@@ -57,3 +57,18 @@ func TestCloseWithOtherPlatforms(t *testing.T) {
 		})
 	}
 }
+
+// TestPeriodStatePlus adds a row to another platform's and takes it back
+// out: the running totals add up, the settled amounts stay the row's own.
+func TestPeriodStatePlus(t *testing.T) {
+	a := PeriodState{Period: "2026-10", Currency: "MYR", Events: 2, Gross: 900, Base: 800, Insured: 800, Orders: 3, Units: 4, Worker: 10, Platform: 5, SettledWorker: -1}
+	b := PeriodState{Period: "2026-10", Currency: "MYR", Events: 1, Gross: 100, Base: 90, Insured: 90, Orders: 1, Units: 2, Worker: 3, Platform: 1, SettledPlatform: 7}
+	sum := PeriodState{}.Plus(a, 1).Plus(b, 1)
+	want := PeriodState{Period: "2026-10", Currency: "MYR", Events: 3, Gross: 1000, Base: 890, Insured: 890, Orders: 4, Units: 6, Worker: 13, Platform: 6}
+	if sum != want {
+		t.Errorf("sum = %+v, want %+v", sum, want)
+	}
+	if back := a.Plus(b, 1).Plus(b, -1); back != a {
+		t.Errorf("a + b - b = %+v, want %+v", back, a)
+	}
+}

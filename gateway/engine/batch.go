@@ -512,7 +512,7 @@ func (b *batch) others(k postgres.WorkerPeriodKey, es eventStates) gateway.Perio
 		if !ok {
 			s = b.state(rk)
 		}
-		sum = addStates(sum, s)
+		sum = sum.Plus(s, 1)
 	}
 	if !own {
 		b.groups[gk] = append(platforms, k.PlatformID)
@@ -521,36 +521,6 @@ func (b *batch) others(k postgres.WorkerPeriodKey, es eventStates) gateway.Perio
 		}
 	}
 	return sum
-}
-
-// addStates adds the running totals of b to a. The settled amounts are
-// each platform's and are not added.
-func addStates(a, b gateway.PeriodState) gateway.PeriodState {
-	if a.Currency == "" {
-		a.Period, a.Currency = b.Period, b.Currency
-	}
-	a.Events += b.Events
-	a.Gross += b.Gross
-	a.Base += b.Base
-	a.Insured += b.Insured
-	a.Orders += b.Orders
-	a.Units += b.Units
-	a.Worker += b.Worker
-	a.Platform += b.Platform
-	return a
-}
-
-// subStates is a minus b, the inverse of addStates.
-func subStates(a, b gateway.PeriodState) gateway.PeriodState {
-	a.Events -= b.Events
-	a.Gross -= b.Gross
-	a.Base -= b.Base
-	a.Insured -= b.Insured
-	a.Orders -= b.Orders
-	a.Units -= b.Units
-	a.Worker -= b.Worker
-	a.Platform -= b.Platform
-	return a
 }
 
 // eventStates are the running totals one event changes, few: one per
@@ -663,13 +633,13 @@ func (b *batch) applyEvent(ev postgres.IncomingEvent, recorded map[postgres.Even
 			// The plan sees the worker's totals on every platform; this
 			// platform's row takes what the event adds to them.
 			others := b.others(k, states)
-			all := addStates(before, others)
+			all := before.Plus(others, 1)
 			d, after, err := v.Deduct(&e, all)
 			if err != nil {
 				return err
 			}
 			if others != (gateway.PeriodState{}) {
-				after = subStates(after, others)
+				after = after.Plus(others, -1)
 			}
 			states.set(k, after)
 			en := b.entry(ev, v, d, k.WorkerID, own)

@@ -125,11 +125,11 @@ func computeReference(catalog *gateway.Catalog, msgs []message) (*reference, err
 		// The plan sees the worker's totals on every platform; the
 		// platform's own state takes what the event adds to them.
 		others := ref.others(key, v)
-		d, after, err := v.Deduct(&ev, plus(ref.states[key], others, 1))
+		d, after, err := v.Deduct(&ev, ref.states[key].Plus(others, 1))
 		if err != nil {
 			return nil, fmt.Errorf("message %d: deduct %s: %w", i, ev.EventID, err)
 		}
-		ref.states[key] = plus(after, others, -1)
+		ref.states[key] = after.Plus(others, -1)
 		deductions[k] = applied{d: d, v: v, key: key}
 		add(k, postgres.EntryDeduction, key, d)
 		ref.note(ev, "message %d: %s/%s in %s at %s gross %d: worker %d", i, ev.PlatformID, ev.EventID, key.Period,
@@ -157,29 +157,12 @@ func (r *reference) others(key postgres.WorkerPeriodKey, v *gateway.PlanVersion)
 		}
 		k := key
 		k.PlatformID = p
-		sum = plus(sum, r.states[k], 1)
+		sum = sum.Plus(r.states[k], 1)
 	}
 	if !own {
 		r.platforms[all] = append(r.platforms[all], key.PlatformID)
 	}
 	return sum
-}
-
-// plus returns a + sign×b over the running totals; the settled amounts are
-// each platform's own.
-func plus(a, b gateway.PeriodState, sign int64) gateway.PeriodState {
-	if a.Currency == "" {
-		a.Period, a.Currency = b.Period, b.Currency
-	}
-	a.Events += sign * b.Events
-	a.Gross += sign * b.Gross
-	a.Base += sign * b.Base
-	a.Insured += sign * b.Insured
-	a.Orders += sign * b.Orders
-	a.Units += sign * b.Units
-	a.Worker += sign * b.Worker
-	a.Platform += sign * b.Platform
-	return a
 }
 
 // conflictMessages is the number of messages that must be rejected.
