@@ -111,6 +111,14 @@ func (accEarnings) Rejections(_ context.Context, platformID string, _ int64, _ i
 	return []postgres.StoredRejection{{ID: 1, EventID: "ord-0", Code: "invalid", Message: victimMarker, RejectedAt: accNow}}, nil
 }
 
+func (a accEarnings) ListEarnings(ctx context.Context, platformID string, _ postgres.EarningFilter) ([]postgres.ListedEarning, error) {
+	r, err := a.Earning(ctx, platformID, "ord-1")
+	if err != nil {
+		return nil, nil
+	}
+	return []postgres.ListedEarning{{EventID: "ord-1", RecordedEarning: r, Cursor: postgres.EarningCursor{At: r.RecordedAt, EventID: "ord-1"}}}, nil
+}
+
 // accWorkers holds one registration of the victim.
 type accWorkers struct{}
 

@@ -224,6 +224,11 @@ func TestOpenAPIOtherRoutes(t *testing.T) {
 		{http.MethodGet, "/v1/earnings/ord-2", "", "", 200},
 		{http.MethodGet, "/v1/earnings/nope", "", "", 404},
 		{http.MethodGet, "/v1/earnings/ord-1?wait=forever", "", "", 400},
+		{http.MethodGet, "/v1/earnings", "", "", 200},
+		{http.MethodGet, "/v1/earnings?limit=1", "", "", 200},
+		{http.MethodGet, "/v1/earnings?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00%2B08:00&status=rejected", "", "", 200},
+		{http.MethodGet, "/v1/earnings?from=yesterday", "", "", 400},
+		{http.MethodGet, "/v1/earnings?after=not-a-cursor", "", "", 400},
 		{http.MethodGet, "/v1/rejections", "", "", 200},
 		{http.MethodGet, "/v1/rejections?limit=0", "", "", 400},
 		{http.MethodGet, "/v1/workers/drv-77", "", "", 200},
@@ -264,6 +269,22 @@ func (contractEarnings) Earning(_ context.Context, platformID, eventID string) (
 func (contractEarnings) Rejections(_ context.Context, platformID string, _ int64, _ int) ([]postgres.StoredRejection, error) {
 	return []postgres.StoredRejection{{ID: 7, EventID: "ord-2", Code: "wrong_currency", Message: "not MYR", Field: "gross.currency",
 		RejectedAt: time.Date(2026, 10, 3, 0, 15, 1, 0, time.UTC)}}, nil
+}
+
+func (c contractEarnings) ListEarnings(ctx context.Context, platformID string, f postgres.EarningFilter) ([]postgres.ListedEarning, error) {
+	var out []postgres.ListedEarning
+	for i, id := range []string{"ord-1", "ord-2"} {
+		r, err := c.Earning(ctx, platformID, id)
+		if err != nil {
+			return nil, err
+		}
+		cur := postgres.EarningCursor{At: r.RecordedAt, EventID: id}
+		if r.Status == "rejected" {
+			cur = postgres.EarningCursor{At: r.RecordedAt, Rejected: true, ID: int64(i)}
+		}
+		out = append(out, postgres.ListedEarning{EventID: id, RecordedEarning: r, Cursor: cur})
+	}
+	return out[:min(len(out), f.Limit)], nil
 }
 
 // contractWorkers has one registered worker of platform demo.

@@ -38,6 +38,9 @@ type EarningReader interface {
 	Earning(ctx context.Context, platformID, eventID string) (postgres.RecordedEarning, error)
 	// Rejections pages through a platform's rejected messages, newest first.
 	Rejections(ctx context.Context, platformID string, before int64, limit int) ([]postgres.StoredRejection, error)
+	// ListEarnings pages through a platform's recorded events and rejected
+	// messages in the order the engine decided them.
+	ListEarnings(ctx context.Context, platformID string, f postgres.EarningFilter) ([]postgres.ListedEarning, error)
 }
 
 // Check is a readiness probe of one dependency.
@@ -152,6 +155,7 @@ func New(cfg Config) *Server {
 	v1.POST("/earnings.csv", s.uploadCSV)
 	v1.GET("/earnings.csv/:upload_id", s.getUpload)
 	v1.GET("/earnings.csv/:upload_id/rejections", s.uploadRejections)
+	v1.GET("/earnings", s.listEarnings)
 	v1.GET("/earnings/:event_id", s.getEarning)
 	v1.GET("/rejections", s.listRejections)
 	v1.POST("/workers", s.postWorker)

@@ -287,6 +287,31 @@ func TestEarningsEndToEnd(t *testing.T) {
 		view.Withhold.Value != "0.29" || len(view.Deductions) != 1 || view.Deductions[0].SchemeID != "my-gig" {
 		t.Errorf("GET ord-1 = %d %+v", resp.StatusCode, view)
 	}
+	// The platform's list holds the three events and the conflict, each
+	// once, in the order the engine decided them.
+	resp, err = get(s.base + "/v1/earnings?platform_id=demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Earnings []struct {
+			EventID    string    `json:"event_id"`
+			Status     string    `json:"status"`
+			RecordedAt time.Time `json:"recorded_at"`
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	listed := map[string]int{}
+	for i, e := range list.Earnings {
+		listed[e.EventID+" "+e.Status]++
+		if i > 0 && e.RecordedAt.Before(list.Earnings[i-1].RecordedAt) {
+			t.Errorf("GET /v1/earnings lists %s before %s", list.Earnings[i-1].EventID, e.EventID)
+		}
+	}
+	if len(list.Earnings) != 4 || listed["ord-1 recorded"] != 1 || listed["ord-2 recorded"] != 1 || listed["ord-2 rejected"] != 1 {
+		t.Errorf("GET /v1/earnings = %+v, want ord-1, ord-2 and ord-3 recorded and the conflicting ord-2 rejected", list.Earnings)
+	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/v1/earnings/nope?platform_id=demo": 404} {
 		resp, err := get(s.base + path)
 		if err != nil {
