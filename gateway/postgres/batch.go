@@ -127,9 +127,10 @@ func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][
 	}
 	platforms, ids := splitKeys(keys)
 	rows, err := b.tx.Query(ctx, `
-		SELECT e.platform_id, e.event_id, e.payload_hash
-		FROM earning_events e
-		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id) USING (platform_id, event_id)`,
+		SELECT k.platform_id, k.event_id, e.payload_hash
+		FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
+		LATERAL (SELECT payload_hash FROM earning_events e
+		         WHERE e.platform_id = k.platform_id AND e.event_id = k.event_id `+probe+`) e`,
 		platforms, ids)
 	if err != nil {
 		return nil, fmt.Errorf("look up recorded events: %w", err)
@@ -145,7 +146,8 @@ func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][
 }
 
 // Entries returns the ledger entries of the given events, and the entries
-// that reverse them.
+// that reverse them: for each event, a probe of the event key and one of
+// the reversal key.
 func (b *BatchTx) Entries(ctx context.Context, keys []EventKey) ([]LedgerEntry, error) {
 	if len(keys) == 0 {
 		return nil, nil
@@ -155,9 +157,12 @@ func (b *BatchTx) Entries(ctx context.Context, keys []EventKey) ([]LedgerEntry, 
 	// worker's, so its reversal is booked for the worker whose totals now
 	// hold it.
 	rows, err := b.tx.Query(ctx, `
-		SELECT `+movedEntryColumns+` FROM ledger_entries l
-		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id)
-		  ON l.platform_id = k.platform_id AND (l.event_id = k.event_id OR l.reverses = k.event_id)
+		SELECT `+movedEntryColumns+`
+		FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
+		LATERAL ((SELECT * FROM ledger_entries l WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id `+probe+`)
+		         UNION ALL
+		         (SELECT * FROM ledger_entries l
+		          WHERE l.platform_id = k.platform_id AND l.reverses = k.event_id AND l.reverses <> '' AND l.event_id <> k.event_id `+probe+`)) l
 		LEFT JOIN suspense_transfers t ON t.entry_id = l.id`,
 		platforms, ids)
 	if err != nil {
@@ -683,6 +688,11 @@ func (b *BatchTx) insertRejections(ctx context.Context, rs []Rejection) (int, er
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// probe ends a LATERAL subquery that looks rows up by key for each element
+// of an array: OFFSET 0 keeps the planner from folding it into a join,
+// which it would run by hashing the keys and scanning the whole table.
+const probe = `OFFSET 0`
 
 func splitKeys(keys []EventKey) (platforms, ids []string) {
 	platforms, ids = make([]string, len(keys)), make([]string, len(keys))

@@ -211,8 +211,9 @@ func (db *DB) addEntries(ctx context.Context, platformID string, page []ListedEa
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT `+entryColumns+` FROM ledger_entries l
-		JOIN unnest($2::text[]) AS k(event_id) ON l.platform_id = $1 AND l.event_id = k.event_id
+	rows, err := db.Pool.Query(ctx, `SELECT `+entryColumns+`
+		FROM unnest($2::text[]) AS k(event_id),
+		LATERAL (SELECT * FROM ledger_entries l WHERE l.platform_id = $1 AND l.event_id = k.event_id `+probe+`) l
 		ORDER BY l.event_id, l.scheme_id`, platformID, ids)
 	if err != nil {
 		return fmt.Errorf("read deductions: %w", err)

@@ -81,9 +81,10 @@ func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, af
 		keys[i] = EventKey{PlatformID: e.PlatformID, EventID: e.EventID}
 	}
 	platforms, ids := splitKeys(keys)
-	rows, err = db.Pool.Query(ctx, `SELECT `+entryColumns+` FROM ledger_entries l
-		JOIN unnest($1::text[], $2::text[]) AS k(platform_id, event_id) USING (platform_id, event_id)
-		WHERE l.source_partition = $3
+	rows, err = db.Pool.Query(ctx, `SELECT `+entryColumns+`
+		FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
+		LATERAL (SELECT * FROM ledger_entries l
+		         WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id AND l.source_partition = $3 `+probe+`) l
 		ORDER BY l.source_offset, l.scheme_id`, platforms, ids, partition)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger entries: %w", err)

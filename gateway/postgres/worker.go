@@ -179,7 +179,9 @@ func (b *BatchTx) LockPlatforms(ctx context.Context, platforms []string) error {
 }
 
 // Registrations returns the registration histories of the given worker
-// references, oldest first.
+// references, oldest first. Each reference is one probe of the references'
+// index: a join would let the planner hash the references and scan every
+// registration (see probe).
 func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey][]Registration, error) {
 	out := map[RefKey][]Registration{}
 	if len(refs) == 0 {
@@ -191,7 +193,9 @@ func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey]
 	}
 	rows, err := b.tx.Query(ctx, `SELECT r.id, r.platform_id, r.worker_ref, r.worker_key, r.scheme_id, r.change, r.plan_id,
 		       r.sector, r.vehicle, r.effective, r.agent_id, r.recorded_at
-		FROM registrations r JOIN unnest($1::text[], $2::text[]) AS k(platform_id, worker_ref) USING (platform_id, worker_ref)
+		FROM unnest($1::text[], $2::text[]) AS k(platform_id, worker_ref),
+		LATERAL (SELECT * FROM registrations r
+		         WHERE r.platform_id = k.platform_id AND r.worker_ref = k.worker_ref `+probe+`) r
 		ORDER BY r.effective, r.id`, platforms, workers)
 	if err != nil {
 		return nil, fmt.Errorf("read registrations: %w", err)
