@@ -120,18 +120,20 @@ func (db *DB) InBatch(ctx context.Context, p Partition, next int64, fn func(*Bat
 // writes: StoredState.Version of each of them once it commits.
 func (b *BatchTx) Version() uint32 { return b.version }
 
+// recordedSQL looks up events by platform and id.
+const recordedSQL = `
+	SELECT k.platform_id, k.event_id, e.payload_hash
+	FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
+	LATERAL (SELECT payload_hash FROM earning_events e
+	         WHERE e.platform_id = k.platform_id AND e.event_id = k.event_id ` + probe + `) e`
+
 // Recorded returns the payload hash of each of keys already recorded.
 func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][32]byte, error) {
 	if len(keys) == 0 {
 		return map[EventKey][32]byte{}, nil
 	}
 	platforms, ids := splitKeys(keys)
-	rows, err := b.tx.Query(ctx, `
-		SELECT k.platform_id, k.event_id, e.payload_hash
-		FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
-		LATERAL (SELECT payload_hash FROM earning_events e
-		         WHERE e.platform_id = k.platform_id AND e.event_id = k.event_id `+probe+`) e`,
-		platforms, ids)
+	rows, err := b.tx.Query(ctx, recordedSQL, platforms, ids)
 	if err != nil {
 		return nil, fmt.Errorf("look up recorded events: %w", err)
 	}
@@ -145,6 +147,16 @@ func (b *BatchTx) Recorded(ctx context.Context, keys []EventKey) (map[EventKey][
 	return known, err
 }
 
+// entriesSQL reads the entries of events and those that reverse them.
+var entriesSQL = `
+	SELECT ` + movedEntryColumns + `
+	FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
+	LATERAL ((SELECT * FROM ledger_entries l WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id ` + probe + `)
+	         UNION ALL
+	         (SELECT * FROM ledger_entries l
+	          WHERE l.platform_id = k.platform_id AND l.reverses = k.event_id AND l.reverses <> '' AND l.event_id <> k.event_id ` + probe + `)) l
+	LEFT JOIN LATERAL (SELECT * FROM suspense_transfers t WHERE t.entry_id = l.id ` + probe + `) t ON true`
+
 // Entries returns the ledger entries of the given events, and the entries
 // that reverse them: for each event, a probe of the event key and one of
 // the reversal key.
@@ -156,15 +168,7 @@ func (b *BatchTx) Entries(ctx context.Context, keys []EventKey) ([]LedgerEntry, 
 	// An entry moved out of suspense by a registration is read as the
 	// worker's, so its reversal is booked for the worker whose totals now
 	// hold it.
-	rows, err := b.tx.Query(ctx, `
-		SELECT `+movedEntryColumns+`
-		FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
-		LATERAL ((SELECT * FROM ledger_entries l WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id `+probe+`)
-		         UNION ALL
-		         (SELECT * FROM ledger_entries l
-		          WHERE l.platform_id = k.platform_id AND l.reverses = k.event_id AND l.reverses <> '' AND l.event_id <> k.event_id `+probe+`)) l
-		LEFT JOIN suspense_transfers t ON t.entry_id = l.id`,
-		platforms, ids)
+	rows, err := b.tx.Query(ctx, entriesSQL, platforms, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger entries: %w", err)
 	}
@@ -690,7 +694,7 @@ func (b *BatchTx) insertRejections(ctx context.Context, rs []Rejection) (int, er
 }
 
 // probe ends a LATERAL subquery that looks rows up by key for each element
-// of an array: OFFSET 0 keeps the planner from folding it into a join,
+// of an array: LIMIT ALL keeps the planner from folding it into a join,
 // which it would run by hashing the keys and scanning the whole table.
 const probe = `OFFSET 0`
 

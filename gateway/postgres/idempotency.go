@@ -146,13 +146,14 @@ func keyError(k IdempotencyKey, err error) error {
 // LIMIT keeps the subquery a probe per id): as "event_id = ANY($2)"
 // PostgreSQL tested every row it read against every id of the array, and as
 // a plain join it hashed the ids and scanned the platform's events.
+const recordedHashesSQL = `
+	SELECT k.event_id, e.payload_hash
+	FROM unnest($2::text[]) AS k(event_id),
+	LATERAL (SELECT payload_hash FROM earning_events
+	         WHERE platform_id = $1 AND event_id = k.event_id LIMIT 1) e`
+
 func (db *DB) RecordedHashes(ctx context.Context, platformID string, eventIDs []string) (map[string][32]byte, error) {
-	rows, err := db.Pool.Query(ctx, `
-		SELECT k.event_id, e.payload_hash
-		FROM unnest($2::text[]) AS k(event_id),
-		LATERAL (SELECT payload_hash FROM earning_events
-		         WHERE platform_id = $1 AND event_id = k.event_id LIMIT 1) e`,
-		platformID, eventIDs)
+	rows, err := db.Pool.Query(ctx, recordedHashesSQL, platformID, eventIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read recorded events: %w", err)
 	}

@@ -81,11 +81,7 @@ func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, af
 		keys[i] = EventKey{PlatformID: e.PlatformID, EventID: e.EventID}
 	}
 	platforms, ids := splitKeys(keys)
-	rows, err = db.Pool.Query(ctx, `SELECT `+entryColumns+`
-		FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
-		LATERAL (SELECT * FROM ledger_entries l
-		         WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id AND l.source_partition = $3 `+probe+`) l
-		ORDER BY l.source_offset, l.scheme_id`, platforms, ids, partition)
+	rows, err = db.Pool.Query(ctx, relayEntriesSQL, platforms, ids, partition)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger entries: %w", err)
 	}
@@ -104,6 +100,14 @@ func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, af
 	}
 	return evs, nil
 }
+
+// relayEntriesSQL reads the entries of events recorded from one partition.
+const relayEntriesSQL = `
+	SELECT ` + entryColumns + `
+	FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
+	LATERAL (SELECT * FROM ledger_entries l
+	         WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id AND l.source_partition = $3 ` + probe + `) l
+	ORDER BY l.source_offset, l.scheme_id`
 
 // RejectedAfter returns up to limit rejections of topic/partition stored
 // after offset after, in offset order.

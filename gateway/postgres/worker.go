@@ -178,6 +178,15 @@ func (b *BatchTx) LockPlatforms(ctx context.Context, platforms []string) error {
 	return lockPlatformsShared(ctx, b.tx, platforms)
 }
 
+// registrationsSQL reads the registrations of worker references.
+const registrationsSQL = `
+	SELECT r.id, r.platform_id, r.worker_ref, r.worker_key, r.scheme_id, r.change, r.plan_id,
+	       r.sector, r.vehicle, r.effective, r.agent_id, r.recorded_at
+	FROM unnest($1::text[], $2::text[]) AS k(platform_id, worker_ref),
+	LATERAL (SELECT * FROM registrations r
+	         WHERE r.platform_id = k.platform_id AND r.worker_ref = k.worker_ref ` + probe + `) r
+	ORDER BY r.effective, r.id`
+
 // Registrations returns the registration histories of the given worker
 // references, oldest first. Each reference is one probe of the references'
 // index: a join would let the planner hash the references and scan every
@@ -191,12 +200,7 @@ func (b *BatchTx) Registrations(ctx context.Context, refs []RefKey) (map[RefKey]
 	for i, r := range refs {
 		platforms[i], workers[i] = r.PlatformID, r.WorkerRef
 	}
-	rows, err := b.tx.Query(ctx, `SELECT r.id, r.platform_id, r.worker_ref, r.worker_key, r.scheme_id, r.change, r.plan_id,
-		       r.sector, r.vehicle, r.effective, r.agent_id, r.recorded_at
-		FROM unnest($1::text[], $2::text[]) AS k(platform_id, worker_ref),
-		LATERAL (SELECT * FROM registrations r
-		         WHERE r.platform_id = k.platform_id AND r.worker_ref = k.worker_ref `+probe+`) r
-		ORDER BY r.effective, r.id`, platforms, workers)
+	rows, err := b.tx.Query(ctx, registrationsSQL, platforms, workers)
 	if err != nil {
 		return nil, fmt.Errorf("read registrations: %w", err)
 	}

@@ -1,0 +1,11 @@
+package postgres
+
+// LookupStatements are the statements that look rows up by key, for
+// TestLookupPlans.
+var LookupStatements = map[string]string{
+	"recorded hashes": recordedHashesSQL,
+	"recorded":        recordedSQL,
+	"entries":         entriesSQL,
+	"registrations":   registrationsSQL,
+	"relay entries":   relayEntriesSQL,
+}
