@@ -156,16 +156,17 @@ func (f EarningFilter) bounds() (from, to, after pgtype.Timestamptz) {
 	return at(f.From, pgtype.NegativeInfinity), at(f.To, pgtype.Infinity), at(f.After.At, pgtype.NegativeInfinity)
 }
 
+const listRecordedSQL = `
+	SELECT event_id, payload, recorded_at FROM earning_events
+	WHERE platform_id = $1 AND recorded_at >= $2 AND recorded_at < $3 AND recorded_at >= $4
+	  AND (recorded_at > $4 OR (NOT $5 AND event_id COLLATE "C" > $6))
+	ORDER BY recorded_at, event_id COLLATE "C" LIMIT $7`
+
 func (db *DB) listRecorded(ctx context.Context, platformID string, f EarningFilter) ([]ListedEarning, error) {
 	from, to, after := f.bounds()
 	// Recorded events of the cursor's time come before its rejected
 	// messages: after one of those, none of that time is left.
-	rows, err := db.Pool.Query(ctx, `
-		SELECT event_id, payload, recorded_at FROM earning_events
-		WHERE platform_id = $1 AND recorded_at >= $2 AND recorded_at < $3 AND recorded_at >= $4
-		  AND (recorded_at > $4 OR (NOT $5 AND event_id COLLATE "C" > $6))
-		ORDER BY recorded_at, event_id COLLATE "C" LIMIT $7`,
-		platformID, from, to, after, f.After.Rejected, f.After.EventID, f.Limit)
+	rows, err := db.Pool.Query(ctx, listRecordedSQL, platformID, from, to, after, f.After.Rejected, f.After.EventID, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list recorded events: %w", err)
 	}
@@ -177,15 +178,16 @@ func (db *DB) listRecorded(ctx context.Context, platformID string, f EarningFilt
 	})
 }
 
+const listRejectedSQL = `
+	SELECT id, event_id, code, message, field, source_offset, rejected_at FROM rejected_events
+	WHERE platform_id = $1 AND rejected_at >= $2 AND rejected_at < $3 AND rejected_at >= $4
+	  AND (rejected_at > $4 OR NOT $5 OR id > $6)
+	ORDER BY rejected_at, id LIMIT $7`
+
 func (db *DB) listRejected(ctx context.Context, platformID string, f EarningFilter) ([]ListedEarning, error) {
 	from, to, after := f.bounds()
 	// After a recorded event, every rejected message of its time is ahead.
-	rows, err := db.Pool.Query(ctx, `
-		SELECT id, event_id, code, message, field, source_offset, rejected_at FROM rejected_events
-		WHERE platform_id = $1 AND rejected_at >= $2 AND rejected_at < $3 AND rejected_at >= $4
-		  AND (rejected_at > $4 OR NOT $5 OR id > $6)
-		ORDER BY rejected_at, id LIMIT $7`,
-		platformID, from, to, after, f.After.Rejected, f.After.ID, f.Limit)
+	rows, err := db.Pool.Query(ctx, listRejectedSQL, platformID, from, to, after, f.After.Rejected, f.After.ID, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list rejected messages: %w", err)
 	}

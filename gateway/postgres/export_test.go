@@ -8,4 +8,6 @@ var LookupStatements = map[string]string{
 	"entries":         entriesSQL,
 	"registrations":   registrationsSQL,
 	"relay entries":   relayEntriesSQL,
+	"list recorded":   listRecordedSQL,
+	"list rejected":   listRejectedSQL,
 }

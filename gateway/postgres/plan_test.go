@@ -28,6 +28,8 @@ func TestLookupPlans(t *testing.T) {
 		"entries":         {"ledger_entries_event_key", "ledger_entries_reversal_key", "suspense_transfers_entry_key"},
 		"registrations":   {"registrations_ref_idx"},
 		"relay entries":   {"ledger_entries_event_key"},
+		"list recorded":   {"earning_events_recorded_idx"},
+		"list rejected":   {"rejected_events_rejected_idx"},
 	}
 	// args are each statement's parameters for keys a0, a1, ...
 	args := func(name string, keys int) string {
@@ -42,6 +44,10 @@ func TestLookupPlans(t *testing.T) {
 			return "('p', " + k + ")"
 		case "relay entries":
 			return "(" + p + ", " + k + ", 0)"
+		case "list recorded": // a page from the start
+			return "('p', '-infinity', 'infinity', '-infinity', false, '', 100)"
+		case "list rejected":
+			return "('p', '-infinity', 'infinity', '-infinity', false, 0, 100)"
 		}
 		return "(" + p + ", " + k + ")"
 	}
@@ -81,8 +87,12 @@ func TestLookupPlans(t *testing.T) {
 		`INSERT INTO registrations (platform_id, worker_ref, worker_key, scheme_id, change, effective, request_hash)
 		 SELECT 'p', 'a' || i, 'w' || i, 'my-gig', 'start', '2026-01-01', '\x00' FROM generate_series(1, 20000) i`,
 		`INSERT INTO earning_events (platform_id, event_id, worker_ref, kind, occurred_at, currency, gross_minor, payload,
-		        payload_hash, source_topic, source_partition, source_offset)
-		 SELECT 'p', 'a' || i, 'a' || i, 'earning', '2026-10-01', 'MYR', 100, '{}', '\x00', 'earnings', i % 6, i FROM generate_series(1, 20000) i`,
+		        payload_hash, source_topic, source_partition, source_offset, recorded_at)
+		 SELECT 'p', 'a' || i, 'a' || i, 'earning', '2026-10-01', 'MYR', 100, '{}', '\x00', 'earnings', i % 6, i,
+		        timestamptz '2026-10-01' + i * interval '1 second' FROM generate_series(1, 20000) i`,
+		`INSERT INTO rejected_events (platform_id, event_id, code, message, payload, source_topic, source_partition, source_offset, rejected_at)
+		 SELECT 'p', 'x' || i, 'invalid', 'bad', '\x00', 'earnings', i % 6, i, timestamptz '2026-10-01' + i * interval '1 second'
+		 FROM generate_series(1, 20000) i`,
 		`INSERT INTO ledger_entries (platform_id, event_id, worker_id, scheme_id, plan_id, plan_version, period, booked_period,
 		        entry_kind, late, currency, worker_minor, platform_minor, gross_minor, base_minor, insured_minor, orders, units,
 		        flags, source_partition, source_offset)
