@@ -21,7 +21,7 @@ type RelayStore interface {
 	RelayPartitions(ctx context.Context, topic string) ([]int, error)
 	RelayPosition(ctx context.Context, stream string, partition int) (int64, error)
 	AdvanceRelay(ctx context.Context, stream string, partition int, position int64) error
-	RecordedAfter(ctx context.Context, topic string, partition int, after int64, limit int) ([]postgres.RelayEvent, error)
+	RecordedAfter(ctx context.Context, topic string, partition int, after int64, limit int) (evs []postgres.RelayEvent, full bool, err error)
 	RejectedAfter(ctx context.Context, topic string, partition int, after int64, limit int) ([]postgres.Rejection, error)
 }
 
@@ -131,15 +131,15 @@ func (r *Relay) lead(ctx context.Context) error {
 		}
 		busy := false
 		for _, p := range partitions {
-			n, err := r.relayDeductions(ctx, pos, p)
+			more, err := r.relayDeductions(ctx, pos, p)
 			if err != nil {
 				return err
 			}
-			m, err := r.relayRejections(ctx, pos, p)
+			moreRejected, err := r.relayRejections(ctx, pos, p)
 			if err != nil {
 				return err
 			}
-			busy = busy || n == r.cfg.Limit || m == r.cfg.Limit
+			busy = busy || more || moreRejected
 		}
 		if !busy && !sleep(ctx, r.cfg.Interval) {
 			return nil
@@ -147,42 +147,46 @@ func (r *Relay) lead(ctx context.Context) error {
 	}
 }
 
-func (r *Relay) relayDeductions(ctx context.Context, pos positions, partition int) (int, error) {
+// relayDeductions publishes a partition's next recorded events; more
+// reports that more may be waiting.
+func (r *Relay) relayDeductions(ctx context.Context, pos positions, partition int) (more bool, err error) {
 	after, err := r.position(ctx, pos, postgres.StreamDeductions, partition)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
-	evs, err := r.cfg.Store.RecordedAfter(ctx, r.cfg.Topic, partition, after, r.cfg.Limit)
+	evs, full, err := r.cfg.Store.RecordedAfter(ctx, r.cfg.Topic, partition, after, r.cfg.Limit)
 	if err != nil || len(evs) == 0 {
-		return 0, err
+		return false, err
 	}
 	msgs := make([]kafka.Message, len(evs))
 	for i, e := range evs {
 		v, err := relayOutcome(e)
 		if err != nil {
-			return 0, err
+			return false, err
 		}
 		msgs[i] = kafka.Message{Topic: kafkabus.TopicDeductions, Key: []byte(e.EventID), Value: v,
 			Headers: []kafka.Header{{Key: "platform_id", Value: []byte(e.PlatformID)}}}
 	}
 	if err := r.cfg.Publisher.Publish(ctx, msgs...); err != nil {
-		return 0, err
+		return false, err
 	}
 	relayed.WithLabelValues(kafkabus.TopicDeductions).Add(float64(len(msgs)))
 	if err := r.advance(ctx, pos, postgres.StreamDeductions, partition, evs[len(evs)-1].Offset); err != nil {
-		return 0, err
+		return false, err
 	}
-	return len(evs), nil
+	return full, nil
 }
 
-func (r *Relay) relayRejections(ctx context.Context, pos positions, partition int) (int, error) {
+// relayRejections publishes a partition's next rejected messages; more
+// reports that more may be waiting.
+func (r *Relay) relayRejections(ctx context.Context, pos positions, partition int) (more bool, err error) {
 	after, err := r.position(ctx, pos, postgres.StreamRejections, partition)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	rs, err := r.cfg.Store.RejectedAfter(ctx, r.cfg.Topic, partition, after, r.cfg.Limit)
 	if err != nil || len(rs) == 0 {
-		return 0, err
+		return false, err
 	}
 	msgs := make([]kafka.Message, len(rs))
 	for i, rj := range rs {
@@ -197,13 +201,13 @@ func (r *Relay) relayRejections(ctx context.Context, pos positions, partition in
 			}}
 	}
 	if err := r.cfg.Publisher.Publish(ctx, msgs...); err != nil {
-		return 0, err
+		return false, err
 	}
 	relayed.WithLabelValues(kafkabus.TopicEarningsDLQ).Add(float64(len(msgs)))
 	if err := r.advance(ctx, pos, postgres.StreamRejections, partition, rs[len(rs)-1].Offset); err != nil {
-		return 0, err
+		return false, err
 	}
-	return len(rs), nil
+	return len(rs) == r.cfg.Limit, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

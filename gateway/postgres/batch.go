@@ -362,13 +362,17 @@ const copyEntriesSQL = `COPY ledger_entries (platform_id, event_id, worker_id, s
 	booked_period, entry_kind, late, reverses, currency, worker_minor, platform_minor, gross_minor,
 	base_minor, insured_minor, orders, units, flags, registered, source_partition, source_offset) FROM STDIN (FORMAT binary)`
 
-func scanEntry(row pgx.CollectableRow) (LedgerEntry, error) {
+func scanEntry(row pgx.CollectableRow) (LedgerEntry, error) { return scanEntryAnd(row) }
+
+// scanEntryAnd scans entryColumns and then the row's further columns into
+// more.
+func scanEntryAnd(row pgx.Row, more ...any) (LedgerEntry, error) {
 	var e LedgerEntry
 	var cur string
 	var flags int32
-	err := row.Scan(&e.PlatformID, &e.EventID, &e.WorkerID, &e.SchemeID, &e.PlanID, &e.PlanVersion, &e.Period,
+	err := row.Scan(append([]any{&e.PlatformID, &e.EventID, &e.WorkerID, &e.SchemeID, &e.PlanID, &e.PlanVersion, &e.Period,
 		&e.BookedPeriod, &e.Kind, &e.Late, &e.Reverses, &cur, &e.Worker, &e.Platform, &e.Gross,
-		&e.Base, &e.Insured, &e.Orders, &e.Units, &flags, &e.Registered, &e.Partition, &e.Offset)
+		&e.Base, &e.Insured, &e.Orders, &e.Units, &flags, &e.Registered, &e.Partition, &e.Offset}, more...)...)
 	e.Currency, e.Flags = gateway.Currency(cur), gateway.Flags(flags)
 	return e, err
 }

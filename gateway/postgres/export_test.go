@@ -8,6 +8,7 @@ var LookupStatements = map[string]string{
 	"entries":         entriesSQL,
 	"registrations":   registrationsSQL,
 	"relay entries":   relayEntriesSQL,
+	"relay event":     relayEventSQL,
 	"list recorded":   listRecordedSQL,
 	"list rejected":   listRejectedSQL,
 }

@@ -27,7 +27,8 @@ func TestLookupPlans(t *testing.T) {
 		"recorded":        {"earning_events_pkey"},
 		"entries":         {"ledger_entries_event_key", "ledger_entries_reversal_key", "suspense_transfers_entry_key"},
 		"registrations":   {"registrations_ref_idx"},
-		"relay entries":   {"ledger_entries_event_key"},
+		"relay entries":   {"ledger_entries_source_idx"},
+		"relay event":     {"ledger_entries_source_idx"},
 		"list recorded":   {"earning_events_recorded_idx"},
 		"list rejected":   {"rejected_events_rejected_idx"},
 	}
@@ -42,8 +43,10 @@ func TestLookupPlans(t *testing.T) {
 		switch name {
 		case "recorded hashes":
 			return "('p', " + k + ")"
-		case "relay entries":
-			return "(" + p + ", " + k + ", 0)"
+		case "relay entries": // partition 0 from offset 100
+			return "(0, 100, 2000)"
+		case "relay event":
+			return "(0, 100)"
 		case "list recorded": // a page from the start
 			return "('p', '-infinity', 'infinity', '-infinity', false, '', 100)"
 		case "list rejected":

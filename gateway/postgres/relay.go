@@ -54,60 +54,71 @@ func (db *DB) RelayPartitions(ctx context.Context, topic string) ([]int, error) 
 	return pgx.CollectRows(rows, pgx.RowTo[int])
 }
 
-// RecordedAfter returns up to limit events of topic/partition recorded after
-// offset after, in offset order, each with its ledger entries. A partition's
+// RecordedAfter returns the events of topic/partition recorded after offset
+// after, in offset order, each with its ledger entries, reading at most
+// limit entries (more for an event that has more); full reports that it
+// read that many, so more may follow. A partition's
 // batches commit in offset order, so nothing can later appear before the
-// last event returned.
-func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, after int64, limit int) ([]RelayEvent, error) {
-	rows, err := db.Pool.Query(ctx, `
-		SELECT platform_id, event_id, source_offset, recorded_at FROM earning_events
-		WHERE source_topic = $1 AND source_partition = $2 AND source_offset > $3
-		ORDER BY source_offset LIMIT $4`, topic, partition, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read recorded events: %w", err)
+// last event returned. The ledger is read alone, by its source index: every
+// recorded event has an entry under each scheme of its platform, and the
+// entries' time is the time their event was recorded. One topic feeds the
+// ledger (the engine's), so topic only names it.
+func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, after int64, limit int) (evs []RelayEvent, full bool, err error) {
+	// The last event read may have more entries beyond the limit: it is
+	// left for the next call, or read whole when it is the only one.
+	evs, read, err := db.relayEntries(ctx, relayEntriesSQL, partition, after, limit)
+	if err != nil || read < limit {
+		return evs, false, err
 	}
-	evs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RelayEvent, error) {
-		var e RelayEvent
-		err := row.Scan(&e.PlatformID, &e.EventID, &e.Offset, &e.RecordedAt)
-		return e, err
-	})
-	if err != nil || len(evs) == 0 {
-		return evs, err
+	if len(evs) > 1 {
+		return evs[:len(evs)-1], true, nil
 	}
-	// Entries are read by event key, which the ledger indexes; the
-	// source offset only confirms that an entry came from this message.
-	keys := make([]EventKey, len(evs))
-	for i, e := range evs {
-		keys[i] = EventKey{PlatformID: e.PlatformID, EventID: e.EventID}
-	}
-	platforms, ids := splitKeys(keys)
-	rows, err = db.Pool.Query(ctx, relayEntriesSQL, platforms, ids, partition)
-	if err != nil {
-		return nil, fmt.Errorf("read ledger entries: %w", err)
-	}
-	entries, err := pgx.CollectRows(rows, scanEntry)
-	if err != nil {
-		return nil, err
-	}
-	byOffset := make(map[int64]int, len(evs))
-	for i, e := range evs {
-		byOffset[e.Offset] = i
-	}
-	for _, en := range entries {
-		if i, ok := byOffset[en.Offset]; ok && evs[i].PlatformID == en.PlatformID && evs[i].EventID == en.EventID {
-			evs[i].Entries = append(evs[i].Entries, en)
-		}
-	}
-	return evs, nil
+	evs, _, err = db.relayEntries(ctx, relayEventSQL, partition, evs[0].Offset, 0)
+	return evs, true, err
 }
 
-// relayEntriesSQL reads the entries of events recorded from one partition.
+// relayEntries reads a partition's entries with sql, grouped by event.
+func (db *DB) relayEntries(ctx context.Context, sql string, partition int, offset int64, limit int) ([]RelayEvent, int, error) {
+	args := []any{partition, offset}
+	if limit > 0 {
+		args = append(args, limit)
+	}
+	rows, err := db.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ledger entries of partition %d: %w", partition, err)
+	}
+	defer rows.Close()
+	var evs []RelayEvent
+	read := 0
+	for rows.Next() {
+		var at time.Time
+		en, err := scanEntryAnd(rows, &at)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read ledger entries of partition %d: %w", partition, err)
+		}
+		read++
+		if n := len(evs); n == 0 || evs[n-1].Offset != en.Offset {
+			evs = append(evs, RelayEvent{PlatformID: en.PlatformID, EventID: en.EventID, Offset: en.Offset, RecordedAt: at})
+		}
+		evs[len(evs)-1].Entries = append(evs[len(evs)-1].Entries, en)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read ledger entries of partition %d: %w", partition, err)
+	}
+	return evs, read, nil
+}
+
+// relayEntriesSQL reads a partition's entries after an offset, in order.
 const relayEntriesSQL = `
-	SELECT ` + entryColumns + `
-	FROM unnest($1::text[], $2::text[]) AS k(platform_id, event_id),
-	LATERAL (SELECT * FROM ledger_entries l
-	         WHERE l.platform_id = k.platform_id AND l.event_id = k.event_id AND l.source_partition = $3 ` + probe + `) l
-	ORDER BY l.source_offset, l.scheme_id`
+	SELECT ` + entryColumns + `, l.created_at FROM ledger_entries l
+	WHERE l.source_partition = $1 AND l.source_offset > $2
+	ORDER BY l.source_offset, l.scheme_id LIMIT $3`
+
+// relayEventSQL reads the entries of one message of a partition.
+const relayEventSQL = `
+	SELECT ` + entryColumns + `, l.created_at FROM ledger_entries l
+	WHERE l.source_partition = $1 AND l.source_offset = $2
+	ORDER BY l.scheme_id`
 
 // RejectedAfter returns up to limit rejections of topic/partition stored
 // after offset after, in offset order.
