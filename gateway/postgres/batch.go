@@ -239,15 +239,7 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 		cols[3] = append(cols[3], k.PlanID)
 		cols[4] = append(cols[4], k.Period)
 	}
-	rows, err := b.tx.Query(ctx, `
-		SELECT w.worker_id, w.platform_id, w.scheme_id, w.plan_id, w.period, w.currency, w.events, w.gross, w.base,
-		       w.insured, w.orders, w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform,
-		       w.xmin::text::bigint
-		FROM worker_periods w
-		JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(worker_id, platform_id, scheme_id, plan_id, period)
-		  ON w.worker_id = k.worker_id AND (w.platform_id = k.platform_id OR k.platform_id = '')
-		 AND w.scheme_id = k.scheme_id AND w.plan_id = k.plan_id AND w.period = k.period`,
-		cols[0], cols[1], cols[2], cols[3], cols[4])
+	rows, err := b.tx.Query(ctx, statesSQL, cols[0], cols[1], cols[2], cols[3], cols[4])
 	if err != nil {
 		return nil, fmt.Errorf("read worker periods: %w", err)
 	}
@@ -269,6 +261,17 @@ func (b *BatchTx) States(ctx context.Context, keys []WorkerPeriodKey) (map[Worke
 		})
 	return out, err
 }
+
+// statesSQL reads worker periods by key, a key with no platform naming
+// the worker's rows on every platform.
+const statesSQL = `
+	SELECT w.worker_id, w.platform_id, w.scheme_id, w.plan_id, w.period, w.currency, w.events, w.gross, w.base,
+	       w.insured, w.orders, w.units, w.worker_minor, w.platform_minor, w.settled_worker, w.settled_platform,
+	       w.xmin::text::bigint
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(worker_id, platform_id, scheme_id, plan_id, period),
+	LATERAL (SELECT w.*, w.xmin FROM worker_periods w
+	         WHERE w.worker_id = k.worker_id AND (w.platform_id = k.platform_id OR k.platform_id = '')
+	           AND w.scheme_id = k.scheme_id AND w.plan_id = k.plan_id AND w.period = k.period ` + probe + `) w`
 
 // BatchWrites is everything one batch adds.
 type BatchWrites struct {

@@ -7,6 +7,7 @@ var LookupStatements = map[string]string{
 	"recorded":        recordedSQL,
 	"entries":         entriesSQL,
 	"registrations":   registrationsSQL,
+	"states":          statesSQL,
 	"relay entries":   relayEntriesSQL,
 	"relay event":     relayEventSQL,
 	"list recorded":   listRecordedSQL,

@@ -27,6 +27,7 @@ func TestLookupPlans(t *testing.T) {
 		"recorded":        {"earning_events_pkey"},
 		"entries":         {"ledger_entries_event_key", "ledger_entries_reversal_key", "suspense_transfers_entry_key"},
 		"registrations":   {"registrations_ref_idx"},
+		"states":          {"worker_periods_pkey"},
 		"relay entries":   {"ledger_entries_source_idx"},
 		"relay event":     {"ledger_entries_source_idx"},
 		"list recorded":   {"earning_events_recorded_idx"},
@@ -43,6 +44,19 @@ func TestLookupPlans(t *testing.T) {
 		switch name {
 		case "recorded hashes":
 			return "('p', " + k + ")"
+		case "states": // the workers' periods of 2026-10, every other key a group (no platform)
+			workers, groups, schemes, plans, periods := make([]string, keys), make([]string, keys), make([]string, keys),
+				make([]string, keys), make([]string, keys)
+			for i := range keys {
+				workers[i], schemes[i], plans[i], periods[i] = fmt.Sprintf("wa%d", i), "my-gig", "s83", "2026-10"
+				if i%2 == 0 {
+					groups[i] = "p"
+				} else {
+					groups[i] = `""`
+				}
+			}
+			arr := func(xs []string) string { return "'{" + strings.Join(xs, ",") + "}'" }
+			return "(" + arr(workers) + ", " + arr(groups) + ", " + arr(schemes) + ", " + arr(plans) + ", " + arr(periods) + ")"
 		case "relay entries": // partition 0 from offset 100
 			return "(0, 100, 2000)"
 		case "relay event":
@@ -101,6 +115,10 @@ func TestLookupPlans(t *testing.T) {
 		        flags, source_partition, source_offset)
 		 SELECT 'p', 'a' || i, 'w' || i, 'my-gig', 's83', 1, '2026-10', '2026-10', 'deduction', false, 'MYR', 1, 0, 100, 100, 100,
 		        1, 0, 0, i % 6, i FROM generate_series(1, 20000) i`,
+		`INSERT INTO worker_periods (worker_id, platform_id, scheme_id, plan_id, period, currency, events, gross, base, insured,
+		        orders, units, worker_minor, platform_minor)
+		 SELECT 'wa' || i, 'p', 'my-gig', 's83', '2026-' || lpad(m::text, 2, '0'), 'MYR', 1, 100, 100, 100, 1, 0, 1, 0
+		 FROM generate_series(1, 20000) i, generate_series(1, 3) m`,
 		`INSERT INTO suspense_transfers (entry_id, registration_id, platform_id, scheme_id, worker_ref, from_worker_id, to_worker_id,
 		        plan_id, period, booked_period, currency, gross_minor, worker_minor, platform_minor)
 		 SELECT l.id, r.id, 'p', 'my-gig', r.worker_ref, 'ref:p:' || r.worker_ref, r.worker_key, 's83', '2026-10', '2026-10', 'MYR', 100, 1, 0
