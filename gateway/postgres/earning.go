@@ -48,14 +48,15 @@ func (db *DB) Earning(ctx context.Context, platformID, eventID string) (Recorded
 	return r, err
 }
 
+const rejectionSQL = `
+	SELECT code, message, field, source_offset, rejected_at FROM rejected_events
+	WHERE platform_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 1`
+
 // rejectedEarning returns the latest rejection of an event.
 func (db *DB) rejectedEarning(ctx context.Context, platformID, eventID string) (RecordedEarning, error) {
 	rj := Rejection{PlatformID: platformID, EventID: eventID}
 	r := RecordedEarning{Status: "rejected", Rejection: &rj}
-	err := db.Pool.QueryRow(ctx, `
-		SELECT code, message, field, source_offset, rejected_at FROM rejected_events
-		WHERE platform_id = $1 AND event_id = $2 ORDER BY id DESC LIMIT 1`,
-		platformID, eventID).Scan(&rj.Code, &rj.Message, &rj.Field, &rj.Offset, &r.RecordedAt)
+	err := db.Pool.QueryRow(ctx, rejectionSQL, platformID, eventID).Scan(&rj.Code, &rj.Message, &rj.Field, &rj.Offset, &r.RecordedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, gateway.Errorf(gateway.ENOTFOUND, "event %q has not been recorded (yet) for this platform", eventID)
 	}

@@ -12,4 +12,5 @@ var LookupStatements = map[string]string{
 	"relay event":     relayEventSQL,
 	"list recorded":   listRecordedSQL,
 	"list rejected":   listRejectedSQL,
+	"rejection":       rejectionSQL,
 }

@@ -32,6 +32,7 @@ func TestLookupPlans(t *testing.T) {
 		"relay event":     {"ledger_entries_source_idx"},
 		"list recorded":   {"earning_events_recorded_idx"},
 		"list rejected":   {"rejected_events_rejected_idx"},
+		"rejection":       {"rejected_events_event_idx"},
 	}
 	// args are each statement's parameters for keys a0, a1, ...
 	args := func(name string, keys int) string {
@@ -63,6 +64,8 @@ func TestLookupPlans(t *testing.T) {
 			return "(0, 100)"
 		case "list recorded": // a page from the start
 			return "('p', '-infinity', 'infinity', '-infinity', false, '', 100)"
+		case "rejection": // of one event
+			return "('p', 'x7')"
 		case "list rejected":
 			return "('p', '-infinity', 'infinity', '-infinity', false, 0, 100)"
 		}
