@@ -237,6 +237,7 @@ func TestCrash(t *testing.T) {
 	counts := eng.logCounts(`"msg":"apply batch failed, retrying"`, `"msg":"partition fenced: a newer owner holds it"`,
 		`"msg":"claim partition failed, retrying"`, `"msg":"consumer group: generation started"`)
 	t.Logf("engine logs: %v", counts)
+	verifyRelay(t, db, brokers)
 	eng.stop()
 
 	verify(t, db, ref)
