@@ -4,7 +4,10 @@
 // several "coverbridge serve --roles engine" processes consume it; they are
 // killed with SIGKILL at random moments and PostgreSQL is crashed once. The
 // ledger must then equal a reference computed from the same stream with the
-// plan engine alone, and replaying the whole topic must change nothing.
+// plan engine alone, the relay (which runs in the engines, and dies with
+// them) must have published every recorded event to "deductions" and every
+// rejection to the dead-letter topic, and replaying the whole topic must
+// change nothing.
 //
 // The test runs a short stream by default (inside "make test"); "make
 // crash-test" runs the full one:
