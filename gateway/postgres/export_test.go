@@ -13,4 +13,5 @@ var LookupStatements = map[string]string{
 	"list recorded":   listRecordedSQL,
 	"list rejected":   listRejectedSQL,
 	"rejection":       rejectionSQL,
+	"rejections page": rejectionsSQL,
 }

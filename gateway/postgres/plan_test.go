@@ -33,6 +33,7 @@ func TestLookupPlans(t *testing.T) {
 		"list recorded":   {"earning_events_recorded_idx"},
 		"list rejected":   {"rejected_events_rejected_idx"},
 		"rejection":       {"rejected_events_event_idx"},
+		"rejections page": {"rejected_events_platform_idx"},
 	}
 	// args are each statement's parameters for keys a0, a1, ...
 	args := func(name string, keys int) string {
@@ -66,6 +67,8 @@ func TestLookupPlans(t *testing.T) {
 			return "('p', '-infinity', 'infinity', '-infinity', false, '', 100)"
 		case "rejection": // of one event
 			return "('p', 'x7')"
+		case "rejections page": // the newest 100
+			return "('p', 9223372036854775807, 100)"
 		case "list rejected":
 			return "('p', '-infinity', 'infinity', '-infinity', false, 0, 100)"
 		}
@@ -111,7 +114,8 @@ func TestLookupPlans(t *testing.T) {
 		 SELECT 'p', 'a' || i, 'a' || i, 'earning', '2026-10-01', 'MYR', 100, '{}', '\x00', 'earnings', i % 6, i,
 		        timestamptz '2026-10-01' + i * interval '1 second' FROM generate_series(1, 20000) i`,
 		`INSERT INTO rejected_events (platform_id, event_id, code, message, payload, source_topic, source_partition, source_offset, rejected_at)
-		 SELECT 'p', 'x' || i, 'invalid', 'bad', '\x00', 'earnings', i % 6, i, timestamptz '2026-10-01' + i * interval '1 second'
+		 SELECT CASE WHEN i % 50 = 0 THEN 'p' ELSE 'q' END, 'x' || i, 'invalid', 'bad', '\x00', 'earnings', i % 6, i,
+		        timestamptz '2026-10-01' + i * interval '1 second'
 		 FROM generate_series(1, 20000) i`,
 		`INSERT INTO ledger_entries (platform_id, event_id, worker_id, scheme_id, plan_id, plan_version, period, booked_period,
 		        entry_kind, late, currency, worker_minor, platform_minor, gross_minor, base_minor, insured_minor, orders, units,

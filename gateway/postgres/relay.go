@@ -139,14 +139,16 @@ func (db *DB) Rejections(ctx context.Context, platformID string, before int64, l
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := db.Pool.Query(ctx, `
-		SELECT id, event_id, code, message, field, rejected_at FROM rejected_events
-		WHERE platform_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, platformID, before, limit)
+	rows, err := db.Pool.Query(ctx, rejectionsSQL, platformID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list rejections: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[StoredRejection])
 }
+
+const rejectionsSQL = `
+	SELECT id, event_id, code, message, field, rejected_at FROM rejected_events
+	WHERE platform_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
 
 // StoredRejection is a rejection as platforms list it.
 type StoredRejection struct {
