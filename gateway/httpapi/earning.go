@@ -91,20 +91,31 @@ type rejectionItem struct {
 	RejectedAt time.Time `json:"rejected_at"`
 }
 
+// pageLimit reads ?limit=, the size of a page of the platform's events or
+// rejections: 1 to 1,000, 100 when absent.
+func pageLimit(c echo.Context) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, gateway.Invalid("limit", "bad_limit", "limit must be an integer from 1 to 1000")
+	}
+	return n, nil
+}
+
 // listRejections pages through a platform's rejected messages, newest first.
 func (s *Server) listRejections(c echo.Context) error {
 	platform, err := s.platformID(c)
 	if err != nil {
 		return err
 	}
-	limit, before := 100, int64(0)
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return gateway.Invalid("limit", "bad_limit", "limit must be an integer from 1 to 1000")
-		}
-		limit = n
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
 	}
+	before := int64(0)
 	if v := c.QueryParam("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {

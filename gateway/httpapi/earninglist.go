@@ -31,7 +31,7 @@ func (s *Server) listEarnings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := postgres.EarningFilter{Limit: 100}
+	var f postgres.EarningFilter
 	for _, b := range []struct {
 		name string
 		into *time.Time
@@ -52,12 +52,8 @@ func (s *Server) listEarnings(c echo.Context) error {
 	default:
 		return gateway.Invalid("status", "bad_status", "status must be recorded or rejected")
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return gateway.Invalid("limit", "bad_limit", "limit must be an integer from 1 to 1000")
-		}
-		f.Limit = n
+	if f.Limit, err = pageLimit(c); err != nil {
+		return err
 	}
 	if v := c.QueryParam("after"); v != "" {
 		cur, ok := parseEarningCursor(v)
@@ -87,11 +83,11 @@ func (s *Server) listEarnings(c echo.Context) error {
 // microseconds, and the event id of a recorded event or the number of a
 // rejected message.
 func earningCursor(c postgres.EarningCursor) string {
-	s := "r" + strconv.FormatInt(c.At.UnixMicro(), 10) + ":" + c.EventID
+	kind, key := "r", c.EventID
 	if c.Rejected {
-		s = "x" + strconv.FormatInt(c.At.UnixMicro(), 10) + ":" + strconv.FormatInt(c.ID, 10)
+		kind, key = "x", strconv.FormatInt(c.ID, 10)
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + strconv.FormatInt(c.At.UnixMicro(), 10) + ":" + key))
 }
 
 func parseEarningCursor(v string) (postgres.EarningCursor, bool) {

@@ -73,23 +73,18 @@ func (db *DB) RecordedAfter(ctx context.Context, topic string, partition int, af
 	if len(evs) > 1 {
 		return evs[:len(evs)-1], true, nil
 	}
-	evs, _, err = db.relayEntries(ctx, relayEventSQL, partition, evs[0].Offset, 0)
+	evs, _, err = db.relayEntries(ctx, relayEventSQL, partition, evs[0].Offset)
 	return evs, true, err
 }
 
-// relayEntries reads a partition's entries with sql, grouped by event.
-func (db *DB) relayEntries(ctx context.Context, sql string, partition int, offset int64, limit int) ([]RelayEvent, int, error) {
-	args := []any{partition, offset}
-	if limit > 0 {
-		args = append(args, limit)
-	}
-	rows, err := db.Pool.Query(ctx, sql, args...)
+// relayEntries reads a partition's entries with sql (parameters: the
+// partition, then args), grouped by event; read counts the entries.
+func (db *DB) relayEntries(ctx context.Context, sql string, partition int, args ...any) (evs []RelayEvent, read int, err error) {
+	rows, err := db.Pool.Query(ctx, sql, append([]any{partition}, args...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read ledger entries of partition %d: %w", partition, err)
 	}
 	defer rows.Close()
-	var evs []RelayEvent
-	read := 0
 	for rows.Next() {
 		var at time.Time
 		en, err := scanEntryAnd(rows, &at)
